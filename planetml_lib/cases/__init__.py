@@ -1,0 +1,22 @@
+"""The science cases: one module each, all with the same surface.
+
+Each case module provides ``TITLE``, ``Config`` (frozen dataclass with ``Config.fast()``),
+``load_data(config)``, ``build_model(config)``, ``train(config, data)``,
+``load_trained(folder)``, ``predict(trained, ds)``, ``evaluate(trained, ds)`` and
+``plot_results(trained, ds)``. A new case is one module plus one line in ``CASES``.
+"""
+
+from planetml_lib.cases import solarwind_tutorial
+from planetml_lib.errors import PlanetMLError
+
+CASES = {
+    "solarwind_tutorial": solarwind_tutorial,
+}
+
+
+def get_case(name):
+    """Return the case module registered as ``name``; a clear error lists the valid names."""
+    try:
+        return CASES[name]
+    except KeyError:
+        raise PlanetMLError(f"unknown case {name!r}; choose one of: {', '.join(CASES)}") from None

@@ -1,0 +1,105 @@
+"""The ``planetml`` command: list cases and samples, start JupyterLab, train and evaluate.
+
+Every user mistake ends as one line on stderr and exit code 2, never a traceback.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from planetml_lib.errors import PlanetMLError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line: ``planetml: error: ...``."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _cmd_cases(args):
+    from planetml_lib.cases import CASES
+
+    for name, case in CASES.items():
+        print(f"{name:<16} {case.TITLE}")
+
+
+def _cmd_samples(args):
+    from planetml_lib.datasets import list_samples
+
+    for row in list_samples().itertuples():
+        print(f"{row.name:<20} {row.description}")
+
+
+def _cmd_lab(args):
+    from planetml_lib.lab import start_lab
+
+    return start_lab(port=args.port, root_dir=args.notebook_dir, ip=args.ip, open_browser=args.browser)
+
+
+def _cmd_train(args):
+    from planetml_lib.cases import get_case
+
+    case = get_case(args.case)
+    config = case.Config.fast() if args.fast else case.Config()
+    trained = case.train(config, case.load_data(config))
+    folder = trained.save(args.output)
+    print(f"saved the trained {args.case} model to {folder}")
+
+
+def _cmd_evaluate(args):
+    from planetml_lib.cases import get_case
+
+    case = get_case(args.case)
+    trained = case.load_trained(args.model)
+    metrics = case.evaluate(trained, case.load_data(trained.config)["test"])
+    print(metrics.to_string(index=False))
+    if args.output:
+        metrics.to_csv(args.output, index=False)
+
+
+def build_parser():
+    """Return the argument parser of the ``planetml`` command."""
+    parser = _Parser(prog="planetml", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    sub.add_parser("cases", help="list the science cases, one line each").set_defaults(func=_cmd_cases)
+    sub.add_parser("samples", help="list the data samples shipped with PlanetML").set_defaults(func=_cmd_samples)
+
+    lab = sub.add_parser("lab", help="start JupyterLab (with Voila) on the notebooks")
+    lab.add_argument("--port", type=int, default=8888, help="port to listen on (default: 8888)")
+    lab.add_argument("--ip", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    lab.add_argument("--notebook-dir", type=Path, default=Path("notebooks"), help="folder to serve (default: notebooks)")
+    lab.add_argument("--browser", action="store_true", help="also open a web browser")
+    lab.set_defaults(func=_cmd_lab)
+
+    train = sub.add_parser("train", help="train a case's model and save it as a model folder")
+    train.add_argument("case", help="science case name (see `planetml cases`)")
+    train.add_argument("--output", type=Path, required=True, help="model folder to write")
+    train.add_argument("--fast", action="store_true", help="tiny model and data slice, for a quick check")
+    train.set_defaults(func=_cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="score a saved model on the case's test split")
+    evaluate.add_argument("case", help="science case name (see `planetml cases`)")
+    evaluate.add_argument("--model", type=Path, required=True, help="model folder written by `planetml train`")
+    evaluate.add_argument("--output", type=Path, help="also write the metrics table to this CSV file")
+    evaluate.set_defaults(func=_cmd_evaluate)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; return the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except PlanetMLError as err:
+        print(f"planetml: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

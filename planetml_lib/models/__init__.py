@@ -1,0 +1,45 @@
+"""Model registry: every architecture is listed once in :data:`MODELS`.
+
+A trained model folder stores the registry name and the constructor options
+(JSON values only) in ``config.json``, so :func:`create_model` can rebuild it
+without pickles.
+"""
+
+from planetml_lib.models.convnet1d import ConvNet1d
+
+MODELS = {
+    "convnet1d": ConvNet1d,
+}
+
+
+def create_model(name, **options):
+    """Build a registered model from its name and JSON-able options.
+
+    Parameters
+    ----------
+    name : str
+        Key in :data:`MODELS`, e.g. ``"convnet1d"``.
+    **options
+        Constructor arguments, e.g. ``in_channels=4, n_classes=2``.
+
+    Returns
+    -------
+    torch.nn.Module
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not registered; the message lists the valid names.
+
+    Examples
+    --------
+    >>> model = create_model("convnet1d", in_channels=3, n_classes=2, width=8)
+    >>> type(model).__name__
+    'ConvNet1d'
+    """
+    if name not in MODELS:
+        raise KeyError(f"unknown model {name!r}; valid choices: {', '.join(sorted(MODELS))}")
+    return MODELS[name](**options)
+
+
+__all__ = ["MODELS", "ConvNet1d", "create_model"]

@@ -1,0 +1,23 @@
+"""Preprocessing: regular time grids, scaling, time splits, windows, event masks."""
+
+from planetml_lib.preprocess.events import events_to_mask, mask_to_events, validate_events
+from planetml_lib.preprocess.features import add_rolling_features
+from planetml_lib.preprocess.timeseries import (
+    DatasetScaler,
+    from_windows,
+    regularize,
+    split_by_time,
+    to_windows,
+)
+
+__all__ = [
+    "add_rolling_features",
+    "DatasetScaler",
+    "events_to_mask",
+    "from_windows",
+    "mask_to_events",
+    "regularize",
+    "split_by_time",
+    "to_windows",
+    "validate_events",
+]

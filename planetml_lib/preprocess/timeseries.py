@@ -1,0 +1,391 @@
+"""Time-series preparation: regular grid, scaling, time splits, windows.
+
+All functions take the package's time-series contract: an ``xr.Dataset`` with
+one dimension ``time`` (``datetime64``, sorted, UTC-naive). Gaps are never
+interpolated or dropped: they stay NaN and are flagged by the boolean ``valid``
+variable that :func:`regularize` adds, so models and metrics can see them.
+"""
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from planetml_lib.errors import PlanetMLError
+
+SCALER_METHODS = ("standard", "robust")
+
+
+def _times(ds):
+    """Return the ``time`` coordinate of ``ds`` as a DatetimeIndex, checking it exists."""
+    if "time" not in ds.dims:
+        raise PlanetMLError(f"dataset has no 'time' dimension (dims: {list(ds.dims)})")
+    return pd.DatetimeIndex(ds["time"].values).as_unit("ns")
+
+
+def _float_variables(ds):
+    """Names of the floating-point data variables, except ``valid``."""
+    return [name for name, var in ds.data_vars.items() if var.dtype.kind == "f" and name != "valid"]
+
+
+def _check_present(ds, names):
+    """Raise PlanetMLError naming any of ``names`` missing from ``ds``."""
+    missing = [name for name in names if name not in ds]
+    if missing:
+        raise PlanetMLError(f"variable(s) {missing} not in dataset (has {list(ds.data_vars)})")
+
+
+def regularize(ds, freq):
+    """Put a time series on a regular grid without interpolating.
+
+    The grid runs from the first to the last sample, with points at whole
+    multiples of ``freq`` (e.g. every ``"10min"`` at :00, :10, ...). Each
+    sample moves to the nearest grid point, i.e. by at most half a step;
+    grid points without a sample get NaN. Integer and bool variables become
+    float so they can hold NaN.
+
+    Parameters
+    ----------
+    ds : xr.Dataset
+        Time series with dimension ``time``, possibly irregular or with gaps.
+    freq : str
+        Grid step as a fixed pandas frequency, e.g. ``"1min"``, ``"10min"``, ``"1h"``.
+
+    Returns
+    -------
+    xr.Dataset
+        Same variables and attrs on the grid (``datetime64[ns]``), plus the
+        bool variable ``valid``: True where every floating-point variable is
+        finite (and the input's own ``valid``, if any, was True).
+        ``attrs["cadence"]`` is set to ``freq``.
+
+    Raises
+    ------
+    PlanetMLError
+        If ``freq`` is not a fixed frequency, ``ds`` is empty, or two samples
+        fall on the same grid point (resample or average them first).
+
+    Examples
+    --------
+    >>> t = pd.to_datetime(["2019-01-01 00:01", "2019-01-01 00:09", "2019-01-01 00:31"])
+    >>> ds = xr.Dataset({"bt": ("time", [5.0, 6.0, 7.0])}, coords={"time": t})
+    >>> regularize(ds, "10min").valid.values
+    array([ True,  True, False,  True])
+    """
+    times = _times(ds)
+    if times.size == 0:
+        raise PlanetMLError("cannot regularize an empty dataset (no time samples)")
+    try:
+        snapped = times.round(freq).as_unit("ns")
+    except ValueError as err:
+        raise PlanetMLError(f"freq={freq!r} is not a fixed frequency ({err})") from None
+    if snapped.has_duplicates:
+        first = snapped[snapped.duplicated()][0]
+        raise PlanetMLError(f"two or more samples fall on the {freq} grid point {first}; resample first")
+    grid = pd.date_range(snapped.min(), snapped.max(), freq=freq).as_unit("ns")
+    out = ds.assign_coords(time=snapped).sortby("time").reindex(time=grid)
+    valid = np.ones(grid.size, dtype=bool)
+    for name in _float_variables(ds):
+        valid &= np.isfinite(out[name].values)
+    if "valid" in ds:
+        valid &= out["valid"].fillna(0).values.astype(bool)
+    out["valid"] = ("time", valid)
+    out.attrs = {**ds.attrs, "cadence": freq}
+    return out
+
+
+class DatasetScaler:
+    """Centre and scale Dataset variables, fitted on training data only.
+
+    Follows scikit-learn's conventions: ``__init__`` stores the arguments,
+    :meth:`fit` learns ``variables_``, ``mean_`` and ``scale_`` and returns
+    ``self``. NaN samples are ignored when fitting and stay NaN. A variable
+    with zero spread gets ``scale = 1``.
+
+    Parameters
+    ----------
+    variables : list of str, optional
+        Variables to scale; default all floating-point variables except ``valid``.
+    method : {"standard", "robust"}
+        ``"standard"``: mean and standard deviation. ``"robust"``: median and
+        interquartile range (75th - 25th percentile), less sensitive to shocks.
+        For ``"robust"``, ``mean_`` holds the medians (the value subtracted).
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"bt": ("time", [1.0, 2.0, np.nan, 3.0])})
+    >>> scaler = DatasetScaler().fit(ds)
+    >>> scaler.transform(ds).bt.values.round(3)
+    array([-1.225,  0.   ,    nan,  1.225])
+    """
+
+    def __init__(self, variables=None, method="standard"):
+        self.variables = variables
+        self.method = method
+
+    def fit(self, ds):
+        """Learn centre and scale of each variable from ``ds`` (NaN ignored); returns self."""
+        if self.method not in SCALER_METHODS:
+            raise PlanetMLError(f"unknown scaling method {self.method!r}; choose from {SCALER_METHODS}")
+        names = list(self.variables) if self.variables is not None else _float_variables(ds)
+        _check_present(ds, names)
+        centres, scales = {}, {}
+        for name in names:
+            values = np.asarray(ds[name].values, dtype=float).ravel()
+            if not np.isfinite(values).any():
+                raise PlanetMLError(f"cannot fit scaler: variable '{name}' has no finite values")
+            centres[name], scales[name] = self._centre_scale(values)
+        self.variables_, self.mean_, self.scale_ = names, centres, scales
+        return self
+
+    def _centre_scale(self, values):
+        """Return (centre, scale) of a 1-D float array, NaN ignored, scale 1 if zero."""
+        if self.method == "standard":
+            centre, scale = np.nanmean(values), np.nanstd(values)
+        else:
+            q25, centre, q75 = np.nanpercentile(values, [25, 50, 75])
+            scale = q75 - q25
+        return float(centre), float(scale) if scale > 0 else 1.0
+
+    def _apply(self, ds, inverse):
+        if not hasattr(self, "mean_"):
+            raise PlanetMLError("DatasetScaler is not fitted yet; call fit(train_ds) first")
+        _check_present(ds, self.variables_)
+        out = ds.copy()
+        for name in self.variables_:
+            centre, scale = self.mean_[name], self.scale_[name]
+            var = ds[name]
+            values = var * scale + centre if inverse else (var - centre) / scale
+            out[name] = values.astype(var.dtype).assign_attrs(var.attrs)
+        return out
+
+    def transform(self, ds):
+        """Return a copy of ``ds`` with ``(x - mean_) / scale_`` for each fitted variable."""
+        return self._apply(ds, inverse=False)
+
+    def inverse_transform(self, ds):
+        """Undo :meth:`transform`: ``x * scale_ + mean_``."""
+        return self._apply(ds, inverse=True)
+
+    def get_state(self):
+        """Return the fitted state as a JSON-serialisable dict (for ``metadata.json``)."""
+        if not hasattr(self, "mean_"):
+            raise PlanetMLError("DatasetScaler is not fitted yet; nothing to save")
+        return {"method": self.method, "variables": list(self.variables_),
+                "mean": dict(self.mean_), "scale": dict(self.scale_)}
+
+    @classmethod
+    def from_state(cls, state):
+        """Rebuild a fitted scaler from :meth:`get_state` output."""
+        missing = [key for key in ("method", "variables", "mean", "scale") if key not in state]
+        if missing:
+            raise PlanetMLError(f"scaler state lacks key(s) {missing}")
+        scaler = cls(variables=list(state["variables"]), method=state["method"])
+        scaler.variables_ = list(state["variables"])
+        scaler.mean_ = {name: float(state["mean"][name]) for name in scaler.variables_}
+        scaler.scale_ = {name: float(state["scale"][name]) for name in scaler.variables_}
+        return scaler
+
+
+def _time_bounds(value, name):
+    """Resolve a (start, end) pair to closed Timestamps; strings and ints keep their resolution.
+
+    ``("2013", "2014-06")`` means 2013-01-01 00:00 up to the end of June 2014,
+    as in pandas partial-string indexing.
+    """
+    try:
+        start, end = value
+        bounds = [pd.Period(str(x)) if isinstance(x, (str, int)) else pd.Timestamp(x) for x in (start, end)]
+    except (TypeError, ValueError) as err:
+        raise PlanetMLError(f"split '{name}': cannot read time range {value!r} ({err})") from None
+    lo = bounds[0].start_time if isinstance(bounds[0], pd.Period) else bounds[0]
+    hi = bounds[1].end_time if isinstance(bounds[1], pd.Period) else bounds[1]
+    if hi < lo:
+        raise PlanetMLError(f"split '{name}': range {value!r} ends before it starts")
+    return lo, hi
+
+
+def _split_ranges(splits):
+    """Return ``[(name, lo, hi), ...]`` from the keyword ranges, refusing overlaps between splits."""
+    ranges = []
+    for name, value in splits.items():
+        pairs = value if isinstance(value, list) else [value]
+        ranges += [(name, *_time_bounds(pair, name)) for pair in pairs]
+    for i, (name_a, lo_a, hi_a) in enumerate(ranges):
+        for name_b, lo_b, hi_b in ranges[i + 1:]:
+            if name_a != name_b and lo_a <= hi_b and lo_b <= hi_a:
+                raise PlanetMLError(f"splits '{name_a}' and '{name_b}' overlap in time")
+    return ranges
+
+
+def split_by_time(ds, **splits):
+    """Split a time series into named, non-overlapping time ranges (never randomly).
+
+    Parameters
+    ----------
+    ds : xr.Dataset
+        Time series with dimension ``time``.
+    **splits : (start, end) or list of (start, end)
+        One keyword per split, e.g. ``train=[("2013", "2013")], test=("2014-01", "2014-03")``.
+        Ranges are closed; a string or int keeps its resolution, so ``"2013"``
+        as an end means the end of 2013 (pandas partial-string rule).
+
+    Returns
+    -------
+    dict of str to xr.Dataset
+        One Dataset per split, in the order given.
+
+    Raises
+    ------
+    PlanetMLError
+        If ranges of two different splits overlap, or a split selects no sample.
+
+    Examples
+    --------
+    >>> t = pd.date_range("2013-01-01", "2014-12-31", freq="1D")
+    >>> ds = xr.Dataset({"bt": ("time", np.ones(t.size))}, coords={"time": t})
+    >>> parts = split_by_time(ds, train=("2013", "2013"), test=(2014, 2014))
+    >>> {name: part.sizes["time"] for name, part in parts.items()}
+    {'train': 365, 'test': 365}
+    """
+    if not splits:
+        raise PlanetMLError("split_by_time needs at least one split, e.g. train=('2013', '2013')")
+    times = _times(ds)
+    selected = {name: np.zeros(times.size, dtype=bool) for name in splits}
+    for name, lo, hi in _split_ranges(splits):
+        selected[name] |= (times >= lo) & (times <= hi)
+    for name, rows in selected.items():
+        if not rows.any():
+            span = f"data cover {times.min()} to {times.max()}"
+            raise PlanetMLError(f"split '{name}' selects no samples ({span})")
+    return {name: ds.isel(time=rows) for name, rows in selected.items()}
+
+
+def _window_starts(n_times, length, stride, pad):
+    """Start positions of windows; with ``pad`` the last window is aligned to the end."""
+    if length < 1 or stride < 1:
+        raise PlanetMLError(f"window length and stride must be >= 1 (got {length}, {stride})")
+    if n_times < length:
+        if not pad:
+            raise PlanetMLError(f"series has {n_times} samples, fewer than the window length {length}")
+        return np.array([0])
+    starts = np.arange(0, n_times - length + 1, stride)
+    if pad and starts[-1] + length < n_times:
+        starts = np.append(starts, n_times - length)
+    return starts
+
+
+def to_windows(ds, variables, length, stride, pad=True, fill_value=None):
+    """Cut a time series into fixed-length windows for a model.
+
+    Windows start every ``stride`` samples. With ``pad=True`` every sample is
+    covered: when the stride grid misses the tail, one extra window is aligned
+    to the end of the series (so windows may overlap more there); a series
+    shorter than ``length`` gives one window filled with NaN (or
+    ``fill_value``) after its last sample. With ``pad=False`` the tail may be
+    left out. Undo with :func:`from_windows`.
+
+    Parameters
+    ----------
+    ds : xr.Dataset
+        Time series (usually regularized, so windows span equal times).
+    variables : list of str
+        Variables to stack as channels, in this order.
+    length, stride : int
+        Window length and step, in samples.
+    pad : bool
+        See above.
+    fill_value : float, optional
+        Replaces NaN in the windows; None keeps NaN (let the model use ``valid``).
+
+    Returns
+    -------
+    X : np.ndarray of float32, shape (n_windows, n_channels, length)
+    starts : pd.DatetimeIndex, shape (n_windows,)
+        Time of each window's first sample.
+
+    Examples
+    --------
+    >>> t = pd.date_range("2019-01-01", periods=10, freq="10min")
+    >>> ds = xr.Dataset({"bt": ("time", np.arange(10.0))}, coords={"time": t})
+    >>> X, starts = to_windows(ds, ["bt"], length=4, stride=4)
+    >>> X.shape, X[-1, 0].tolist()
+    ((3, 1, 4), [6.0, 7.0, 8.0, 9.0])
+    """
+    times = _times(ds)
+    _check_present(ds, variables)
+    data = np.stack([np.asarray(ds[name].values, dtype=np.float32) for name in variables])
+    starts = _window_starts(times.size, length, stride, pad)
+    if times.size < length:
+        tail = np.full((len(variables), length - times.size), np.nan, dtype=np.float32)
+        data = np.concatenate([data, tail], axis=1)
+    windows = np.lib.stride_tricks.sliding_window_view(data, length, axis=1)[:, starts]
+    X = np.ascontiguousarray(windows.transpose(1, 0, 2))
+    if fill_value is not None:
+        X = np.nan_to_num(X, nan=fill_value)
+    return X, times[starts]
+
+
+def _window_positions(starts, time, n_windows, stride):
+    """Positions of the window starts in ``time``, checked against ``stride``."""
+    if len(starts) != n_windows:
+        raise PlanetMLError(f"{len(starts)} window starts for {n_windows} windows")
+    positions = pd.DatetimeIndex(time).get_indexer(pd.DatetimeIndex(starts))
+    if (positions < 0).any():
+        raise PlanetMLError("some window starts are not in `time`; pass the time used by to_windows")
+    steps = np.diff(positions)
+    if steps.size and ((steps <= 0).any() or (steps[:-1] != stride).any() or steps[-1] > stride):
+        raise PlanetMLError(f"window starts are not spaced by stride={stride} samples")
+    return positions
+
+
+def from_windows(values, starts, time, length, stride):
+    """Stitch per-window model outputs back onto the time axis.
+
+    Where windows overlap, the finite values are averaged; samples that no
+    window covers (or only NaN does) are NaN. Padded tails past the end of
+    ``time`` are dropped. Inverse of :func:`to_windows` for ``stride <= length``.
+
+    Parameters
+    ----------
+    values : array-like, shape (n_windows, length) or (n_windows, n_classes, length)
+        E.g. per-step probabilities from a model.
+    starts : pd.DatetimeIndex, shape (n_windows,)
+        Window start times returned by :func:`to_windows`.
+    time : array-like of datetime64, shape (n_times,)
+        Time axis of the dataset given to :func:`to_windows`.
+    length, stride : int
+        As given to :func:`to_windows` (checked against ``values`` and ``starts``).
+
+    Returns
+    -------
+    xr.DataArray
+        Dims ``("time",)``, or ``("time", "class")`` for 3-D ``values``.
+
+    Examples
+    --------
+    >>> t = pd.date_range("2019-01-01", periods=10, freq="10min")
+    >>> ds = xr.Dataset({"bt": ("time", np.arange(10.0))}, coords={"time": t})
+    >>> X, starts = to_windows(ds, ["bt"], length=4, stride=2)
+    >>> from_windows(X[:, 0], starts, t, length=4, stride=2).values.tolist()
+    [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim not in (2, 3) or values.shape[-1] != length:
+        raise PlanetMLError(f"values must be (n_windows, [n_classes,] {length}); got shape {values.shape}")
+    time = pd.DatetimeIndex(np.asarray(time)).as_unit("ns")
+    positions = _window_positions(starts, time, values.shape[0], stride)
+    per_step = values if values.ndim == 3 else values[:, None, :]
+    per_step = per_step.transpose(0, 2, 1)  # (n_windows, length, n_classes)
+    index = positions[:, None] + np.arange(length)
+    inside = (index < time.size)[..., None] & np.isfinite(per_step)
+    totals = np.zeros((time.size, per_step.shape[2]))
+    counts = np.zeros_like(totals)
+    rows, steps, classes = np.nonzero(inside)
+    np.add.at(totals, (index[rows, steps], classes), per_step[rows, steps, classes])
+    np.add.at(counts, (index[rows, steps], classes), 1)
+    with np.errstate(invalid="ignore"):
+        stitched = totals / counts
+    if values.ndim == 2:
+        return xr.DataArray(stitched[:, 0], dims="time", coords={"time": time})
+    return xr.DataArray(stitched, dims=("time", "class"),
+                        coords={"time": time, "class": np.arange(stitched.shape[1])})
