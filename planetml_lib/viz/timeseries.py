@@ -24,7 +24,11 @@ def _stacked_axes(n_rows):
 
 
 def _draw_variables(axes, ds, variables, events):
-    """Draw one variable per axis as a line; NaN gaps stay breaks, never bridged."""
+    """Draw one variable per axis as a line; NaN gaps stay breaks, never bridged.
+
+    The x range is the data's own: events outside it do not stretch the axes.
+    """
+    axes[0].set_xlim(ds["time"].values[0], ds["time"].values[-1])
     for ax, name in zip(axes, variables):
         ax.plot(ds["time"].values, ds[name].values, lw=0.6, color="k")
         units = ds[name].attrs.get("units", "")
