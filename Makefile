@@ -24,6 +24,7 @@ run: $(VENV)/.installed
 	$(BIN)/planetml lab --port $(PORT)
 
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check planetml_lib tests benchmarks
 	PLANETML_FAST=1 $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider
 
 lock:

@@ -71,7 +71,8 @@ def build_parser():
     lab = sub.add_parser("lab", help="start JupyterLab (with Voila) on the notebooks")
     lab.add_argument("--port", type=int, default=8888, help="port to listen on (default: 8888)")
     lab.add_argument("--ip", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    lab.add_argument("--notebook-dir", type=Path, default=Path("notebooks"), help="folder to serve (default: notebooks)")
+    lab.add_argument("--notebook-dir", type=Path, default=Path("notebooks"),
+                     help="folder to serve (default: notebooks)")
     lab.add_argument("--browser", action="store_true", help="also open a web browser")
     lab.set_defaults(func=_cmd_lab)
 

@@ -45,6 +45,15 @@ def test_files_are_plain_json_and_safetensors(tmp_path, trained):
     assert (folder / "weights.safetensors").read_bytes()[8:9] == b"{"  # safetensors header
 
 
+def test_undefined_numbers_are_written_as_strict_json_null(tmp_path, trained):
+    metadata = {"metrics": {"precision": float("nan"), "recall": np.float64(0.5)}, "peak": [np.inf, 1.0]}
+    folder = save_model(trained, tmp_path / "m", CONFIG, metadata)
+    text = (folder / "metadata.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    written = json.loads(text)
+    assert written["metrics"] == {"precision": None, "recall": 0.5} and written["peak"] == [None, 1.0]
+
+
 def test_save_replaces_existing_model_folder(tmp_path, trained):
     folder = tmp_path / "m"
     save_model(trained, folder, CONFIG, {"run": 1})

@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 from planetml_lib.errors import PlanetMLError
-from planetml_lib.preprocess.timeseries import (
+from planetml_lib.preprocess import (
     DatasetScaler,
     from_windows,
     regularize,
@@ -144,7 +144,7 @@ def test_split_by_time_refuses_overlap_empty_and_reversed():
         split_by_time(ds, train="2013")
 
 
-# --- to_windows / from_windows -------------------------------------------------
+# --- to_windows / from_windows (preprocess/windows.py) ----------------------
 
 def test_to_windows_aligns_last_window_to_the_end():
     ds = make_series(np.arange(10.0), vt=np.arange(10.0) * 10)

@@ -12,13 +12,20 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from planetml_lib.cases.trained import TrainedModel, load_trained as _load_trained
+from planetml_lib.cases.trained import TrainedModel
+from planetml_lib.cases.trained import load_trained as _load_trained
 from planetml_lib.datasets import load_catalog, load_sample
 from planetml_lib.device import get_device
 from planetml_lib.evaluate import evaluate_binary, evaluate_events
 from planetml_lib.models import create_model
 from planetml_lib.preprocess import (
-    DatasetScaler, events_to_mask, from_windows, mask_to_events, regularize, split_by_time, to_windows,
+    DatasetScaler,
+    events_to_mask,
+    from_windows,
+    mask_to_events,
+    regularize,
+    split_by_time,
+    to_windows,
 )
 from planetml_lib.train.loop import fit, predict_batches, set_seed
 from planetml_lib.train.systems import DiceBCELoss

@@ -95,7 +95,7 @@ def _lenient_pairs(touch, coverage, min_overlap):
         return [], np.arange(coverage.shape[0]), np.array([], dtype=int)
     best = np.argmax(coverage, axis=1)
     detected = coverage[np.arange(coverage.shape[0]), best] > min_overlap
-    pairs = list(zip(np.flatnonzero(detected), best[detected]))
+    pairs = list(zip(np.flatnonzero(detected), best[detected], strict=True))
     return pairs, np.flatnonzero(~detected), np.flatnonzero(~touch.any(axis=0))
 
 
@@ -103,7 +103,7 @@ def _strict_pairs(iou, iou_threshold):
     """One-to-one TP pairs maximising total IoU, plus unmatched true and predicted events."""
     rows, cols = linear_sum_assignment(iou, maximize=True)
     good = (iou[rows, cols] >= iou_threshold) & (iou[rows, cols] > 0)
-    pairs = list(zip(rows[good], cols[good]))
+    pairs = list(zip(rows[good], cols[good], strict=True))
     unmatched_true = np.setdiff1d(np.arange(iou.shape[0]), rows[good])
     unmatched_pred = np.setdiff1d(np.arange(iou.shape[1]), cols[good])
     return pairs, unmatched_true, unmatched_pred

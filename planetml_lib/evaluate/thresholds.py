@@ -35,7 +35,7 @@ def choose_threshold(y_true, probability, valid=None, metric="TSS", candidates=N
     rows = []
     for threshold in candidates:
         metrics = evaluate_binary(y_true, probability > threshold, valid=valid)
-        values = dict(zip(metrics["metric"], metrics["value"]))
+        values = dict(zip(metrics["metric"], metrics["value"], strict=True))
         if metric not in values:
             raise PlanetMLError(f"unknown metric {metric!r}; choose from {sorted(values)}")
         rows.append({"threshold": float(threshold), metric: values[metric]})

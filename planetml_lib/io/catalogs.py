@@ -7,8 +7,6 @@ index. An instantaneous crossing has ``start == end``. Problems in a file
 raise :class:`~planetml_lib.errors.PlanetMLError` naming the file and the
 first offending line, so a user can open the file and fix it.
 
-The helpers :func:`read_table`, :func:`parse_times` and :func:`build_events`
-are shared with the other table readers of :mod:`planetml_lib.io`.
 """
 
 import os
@@ -20,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from planetml_lib.errors import DataFormatError, PlanetMLError
+from planetml_lib.io.tables import build_events, integers, parse_times, read_table
 
 #: Philpott et al. (2020) boundary numbers paired into crossing intervals,
 #: (first, second) in time order: 1/2 bow shock outer/inner (inbound),
@@ -43,117 +42,6 @@ _WINSLOW_SOURCES = {"w": "Winslow", "j": "James"}
 #: Normalised file-name part -> Winslow event label.
 _WINSLOW_LABELS = {"bowshock": "bow_shock", "magnetopause": "magnetopause"}
 _WINSLOW_POSITIONS = {"x": "x_msm_rm", "y": "y_msm_rm", "z": "z_msm_rm"}
-
-
-def require_columns(table: pd.DataFrame, required: Sequence[str], source) -> None:
-    """Raise :class:`DataFormatError` naming the missing and the found columns."""
-    missing = [name for name in required if name not in table.columns]
-    if missing:
-        raise DataFormatError(
-            f"{source}: missing column(s) {missing}; found {[str(c) for c in table.columns]}"
-        )
-
-
-def read_table(
-    path: str | os.PathLike, required: Sequence[str], first_line: int = 2, **read_csv_options
-) -> pd.DataFrame:
-    """Read a delimited text file with :func:`pandas.read_csv`, checking it.
-
-    The returned frame's index holds the line number of each row in the file
-    (``first_line`` for the first data row), so later checks can point a user
-    at the offending line.
-
-    Raises
-    ------
-    PlanetMLError
-        If the file does not exist.
-    DataFormatError
-        If pandas cannot parse it or a column of ``required`` is missing.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise PlanetMLError(f"{path}: file not found")
-    try:
-        table = pd.read_csv(path, **read_csv_options)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise DataFormatError(f"{path}: cannot read as a table ({reason})") from err
-    require_columns(table, required, path)
-    table.index = pd.RangeIndex(first_line, first_line + len(table))
-    return table
-
-
-def parse_times(values: pd.Series, source, column: str, allow_missing: bool = False) -> pd.Series:
-    """Parse ISO 8601-like time strings to datetime64[ns] UTC (naive).
-
-    Strings with an offset are converted to UTC; strings without one are
-    taken as UTC. The index of ``values`` names lines in error messages.
-
-    Parameters
-    ----------
-    values : pandas.Series
-        Time strings, shape (n,).
-    source : str or path
-        File name used in error messages.
-    column : str
-        Column name used in error messages.
-    allow_missing : bool
-        If True, empty cells become NaT instead of raising.
-
-    Returns
-    -------
-    pandas.Series
-        datetime64[ns], same index as ``values``.
-
-    Examples
-    --------
-    >>> parse_times(pd.Series(["2019-01-01T00:10:00Z"]), "x.csv", "time").iloc[0]
-    Timestamp('2019-01-01 00:10:00')
-    """
-    text = values.astype("string").str.strip()
-    times = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
-    bad = times.isna() & ~(allow_missing & (text.isna() | (text == "")))
-    if bad.any():
-        line = bad.idxmax()
-        raise DataFormatError(
-            f"{source}: unparsable time {values[line]!r} in column '{column}' at line {line}"
-        )
-    return times.dt.tz_localize(None).astype("datetime64[ns]")
-
-
-def build_events(frame: pd.DataFrame, source) -> pd.DataFrame:
-    """Check ``end >= start``, sort by ``start`` and reset the index.
-
-    ``frame`` holds ``start``, ``end``, ``label`` and extras; its index
-    holds file line numbers, used to name the first bad event.
-
-    Raises
-    ------
-    DataFormatError
-        If an event ends before it starts.
-    """
-    bad = frame["end"] < frame["start"]
-    if bad.any():
-        line = bad.idxmax()
-        start, end = frame.at[line, "start"], frame.at[line, "end"]
-        raise DataFormatError(
-            f"{source}: event at line {line} ends ({end}) before it starts ({start})"
-        )
-    events = frame.sort_values("start", kind="stable").reset_index(drop=True)
-    events["label"] = events["label"].astype(str)
-    return events
-
-
-def _integers(values: pd.Series, source, column: str) -> pd.Series:
-    """Convert a column to int64, naming the first non-integer line."""
-    numbers = pd.to_numeric(values, errors="coerce")
-    bad = numbers.isna() | (numbers % 1 != 0)
-    if bad.any():
-        line = bad.idxmax()
-        raise DataFormatError(
-            f"{source}: non-integer {values[line]!r} in column '{column}' at line {line}"
-        )
-    return numbers.astype("int64")
 
 
 def _normalise(name: str) -> str:
@@ -217,8 +105,8 @@ def _philpott_crossings(path: Path) -> pd.DataFrame:
     crossings = pd.DataFrame(
         {
             "time": parse_times(table["Timestamp"], path, "Timestamp"),
-            "boundary": _integers(table["Boundary number"], path, "Boundary number"),
-            "orbit": _integers(table["Orbit number"], path, "Orbit number"),
+            "boundary": integers(table["Boundary number"], path, "Boundary number"),
+            "orbit": integers(table["Orbit number"], path, "Orbit number"),
             "line": table.index,
         },
         index=table.index,

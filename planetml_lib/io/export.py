@@ -24,7 +24,7 @@ from astropy.table import Table
 
 from planetml_lib.errors import DataFormatError, PlanetMLError
 from planetml_lib.io.atomic import atomic_write
-from planetml_lib.io.catalogs import build_events, parse_times, read_table, require_columns
+from planetml_lib.io.tables import build_events, parse_times, read_table, require_columns
 
 SUFFIXES = {".csv": "csv", ".xml": "votable", ".vot": "votable", ".txt": "amda"}
 #: Columns read back as times (besides any other column, which stays as read).

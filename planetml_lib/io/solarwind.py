@@ -18,7 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from planetml_lib.errors import DataFormatError
-from planetml_lib.io.catalogs import parse_times, read_table
+from planetml_lib.io.tables import parse_times, read_table
 
 #: Known variables: name -> (units, long name).
 VARIABLES = {

@@ -10,7 +10,8 @@ never leaves half a model, and :func:`load_model` rebuilds the network from
 """
 
 import json
-from datetime import datetime, timezone
+import math
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -28,17 +29,26 @@ CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
 
 
-def _json_default(value):
-    """Let ``json`` write numpy scalars and arrays as plain numbers and lists."""
+def _plain(value):
+    """Return ``value`` with numpy scalars and arrays as Python numbers and lists, NaN and inf as None.
+
+    Keeps the files strict JSON, readable by any JSON parser (undefined scores become null).
+    """
     if isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+        value = value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _write_json(path, data):
-    """Write ``data`` as indented JSON; PlanetMLError if it holds other objects."""
+    """Write ``data`` as indented, strict JSON; PlanetMLError if it holds other objects."""
     try:
-        text = json.dumps(data, indent=2, default=_json_default)
+        text = json.dumps(_plain(data), indent=2, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise PlanetMLError(f"{path.name}: cannot write as JSON ({exc})") from None
     path.write_text(text + "\n", encoding="utf-8")
@@ -96,7 +106,7 @@ def save_model(model, folder, config, metadata):
     if folder.exists() and any(folder.iterdir()) and not (folder / CONFIG_FILE).is_file():
         raise PlanetMLError(f"{folder}: exists and is not a model folder; refusing to replace it")
     stamped = {**metadata, "planetml_version": __version__,
-               "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+               "created_utc": datetime.now(UTC).isoformat(timespec="seconds")}
     weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     with atomic_dir(folder) as tmp:
         save_file(weights, tmp / WEIGHTS_FILE)

@@ -60,7 +60,7 @@ class ConvNet1d(nn.Module):
         channels = [in_channels] + [width] * depth
         self.blocks = nn.Sequential(
             *(ConvBlock1d(c_in, c_out, kernel_size, dropout=dropout)
-              for c_in, c_out in zip(channels[:-1], channels[1:]))
+              for c_in, c_out in zip(channels[:-1], channels[1:], strict=True))
         )
         self.head = nn.Conv1d(width, n_classes, kernel_size=1)
 

@@ -2,13 +2,8 @@
 
 from planetml_lib.preprocess.events import events_to_mask, mask_to_events, validate_events
 from planetml_lib.preprocess.features import add_rolling_features
-from planetml_lib.preprocess.timeseries import (
-    DatasetScaler,
-    from_windows,
-    regularize,
-    split_by_time,
-    to_windows,
-)
+from planetml_lib.preprocess.timeseries import DatasetScaler, regularize, split_by_time
+from planetml_lib.preprocess.windows import from_windows, to_windows
 
 __all__ = [
     "add_rolling_features",

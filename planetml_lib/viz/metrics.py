@@ -10,7 +10,7 @@ def plot_confusion_matrix(metrics, class_names=("negative", "positive"), title="
     Cell text gives the count and the fraction of its true class, the number that makes
     a rare class visible where accuracy hides it.
     """
-    values = dict(zip(metrics["metric"], metrics["value"]))
+    values = dict(zip(metrics["metric"], metrics["value"], strict=True))
     counts = np.array([[values["TN"], values["FP"]], [values["FN"], values["TP"]]], dtype=float)
     fractions = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(4.2, 3.6), layout="constrained")

@@ -12,7 +12,7 @@ PRED_STYLE = {"color": "tab:red", "alpha": 0.25, "lw": 0}
 
 def shade_events(ax, events, style=None):
     """Shade each event's [start, end] on ``ax`` (grey by default); return the number drawn."""
-    for start, end in zip(events["start"], events["end"]):
+    for start, end in zip(events["start"], events["end"], strict=True):
         ax.axvspan(start, end, **(style or TRUE_STYLE))
     return len(events)
 
@@ -29,7 +29,7 @@ def _draw_variables(axes, ds, variables, events):
     The x range is the data's own: events outside it do not stretch the axes.
     """
     axes[0].set_xlim(ds["time"].values[0], ds["time"].values[-1])
-    for ax, name in zip(axes, variables):
+    for ax, name in zip(axes, variables, strict=True):
         ax.plot(ds["time"].values, ds[name].values, lw=0.6, color="k")
         units = ds[name].attrs.get("units", "")
         ax.set_ylabel(f"{name} [{units}]" if units else name)
