@@ -23,6 +23,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from planetml_lib import evaluate, preprocess
 from planetml_lib.cases import solarwind_tutorial as case
+from planetml_lib.cases.series_detection import catalogue_events
 
 RESULTS = Path(__file__).parent / "results" / "solarwind_tutorial.json"
 HEADLINE = ["TSS", "IoU", "precision", "recall"]
@@ -56,7 +57,7 @@ def baseline_metrics(config, data):
     events = preprocess.mask_to_events(predicted, test.time.values, label="ICME", valid=test["valid"].values,
                                        min_duration=pd.Timedelta(hours=config.min_duration_h),
                                        max_gap=pd.Timedelta(hours=config.max_gap_h))
-    true_events = case.reference_events(test)
+    true_events = catalogue_events(test)
     sample_scores = evaluate.evaluate_binary(labels["test"], predicted, valid=test["valid"].values)
     tables_out = [sample_scores.assign(level="sample")]
     for method in ("lenient", "strict"):

@@ -1,7 +1,3 @@
-"""Shared test settings: a non-interactive plotting backend and no notebooks collected from test data."""
-
-import matplotlib
-
-matplotlib.use("Agg")
+"""Test-suite settings: test data folders hold no tests (their notebooks are inputs, not tests)."""
 
 collect_ignore_glob = ["data/*"]

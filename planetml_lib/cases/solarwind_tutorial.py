@@ -10,24 +10,20 @@ the test set).
 
 from dataclasses import dataclass, field
 
-import pandas as pd
-
+from planetml_lib.cases.series_detection import (
+    VALID,
+    catalogue_events,
+    input_windows,
+    predict_series,
+    probability_to_events,
+    score_detection,
+)
 from planetml_lib.cases.trained import TrainedModel
 from planetml_lib.cases.trained import load_trained as _load_trained
-from planetml_lib.datasets import load_catalog, load_sample
-from planetml_lib.device import get_device
-from planetml_lib.evaluate import evaluate_binary, evaluate_events
+from planetml_lib.datasets import load_sample
 from planetml_lib.models import create_model
-from planetml_lib.preprocess import (
-    DatasetScaler,
-    events_to_mask,
-    from_windows,
-    mask_to_events,
-    regularize,
-    split_by_time,
-    to_windows,
-)
-from planetml_lib.train.loop import fit, predict_batches, set_seed
+from planetml_lib.preprocess import DatasetScaler, regularize, split_by_time, to_windows
+from planetml_lib.train.loop import fit, set_seed
 from planetml_lib.train.systems import DiceBCELoss
 from planetml_lib.viz import plot_prediction
 
@@ -87,17 +83,11 @@ def build_model(config):
     return create_model(config.model, **model_options(config))
 
 
-def _model_input(ds, scaler, variables):
-    """Scaled features with gaps set to 0 plus a ``valid`` channel that tells the model where they were."""
-    scaled = scaler.transform(ds[list(variables)]).fillna(0.0)
-    scaled["valid"] = ds["valid"].astype("float32")
-    return scaled
-
-
-def _windows(config, ds, scaler, stride):
-    inputs = _model_input(ds, scaler, config.variables)
-    X, starts = to_windows(inputs, list(config.variables) + ["valid"], config.window, stride)
-    return X, starts
+def _training_pairs(config, ds, scaler):
+    """Input windows and per-sample ICME targets, both ``(n_windows, channels, window)``."""
+    X, _ = input_windows(ds, scaler, config.variables, config.window, config.stride)
+    y, _ = to_windows(ds[[LABEL]].fillna(0), [LABEL], config.window, config.stride, fill_value=0.0)
+    return X, y.astype("float32")
 
 
 def train(config, data):
@@ -105,13 +95,9 @@ def train(config, data):
     set_seed(config.seed)
     scaler = DatasetScaler(variables=list(config.variables), method="robust").fit(data["train"])
     model = build_model(config)
-    sets = []
-    for name in ("train", "validation"):
-        X, _ = _windows(config, data[name], scaler, config.stride)
-        y, _ = to_windows(data[name][[LABEL]].fillna(0), [LABEL], config.window, config.stride)
-        sets.append((X, y.astype("float32")))
-    history = fit(model, sets[0], sets[1], DiceBCELoss(), epochs=config.epochs, lr=config.lr,
-                  batch_size=config.batch_size, patience=config.patience, seed=config.seed,
+    history = fit(model, _training_pairs(config, data["train"], scaler),
+                  _training_pairs(config, data["validation"], scaler), DiceBCELoss(), epochs=config.epochs,
+                  lr=config.lr, batch_size=config.batch_size, patience=config.patience, seed=config.seed,
                   progress=config.progress)
     metadata = {
         "case": "solarwind_tutorial",
@@ -142,44 +128,23 @@ def predict(trained, ds):
     """
     config = trained.config
     scaler = DatasetScaler.from_state(trained.metadata["normalisation"])
-    if "valid" not in ds:
+    if VALID not in ds:
         ds = regularize(ds, config.freq)
-    X, starts = _windows(config, ds, scaler, config.window // 2)
-    probs = predict_batches(trained.model, X, batch_size=64, device=get_device(), activation="sigmoid")
-    probability = from_windows(probs[:, 0, :], starts, ds["time"].values, config.window, config.window // 2)
-    probability = probability.where(ds["valid"].values).rename("probability")
-    mask = (probability > config.threshold).values
-    events = mask_to_events(mask, ds["time"].values, label="ICME",
-                            min_duration=pd.Timedelta(hours=config.min_duration_h),
-                            max_gap=pd.Timedelta(hours=config.max_gap_h))
+    values = predict_series(trained.model, ds, scaler, config.variables, config.window)[:, 0]
+    probability = ds[VALID].copy(data=values).where(ds[VALID]).rename("probability")
+    events = probability_to_events(probability.values, ds["time"].values, ds[VALID].values, config.threshold,
+                                   config.min_duration_h, config.max_gap_h, label="ICME")
     return probability, events
-
-
-def reference_events(ds):
-    """ICMECAT events of ``ds.attrs["spacecraft"]`` that overlap the time range of ``ds``.
-
-    The catalogue, not the per-sample label, is the reference for event scores: the label
-    is cut by every data gap, the catalogue's events are not.
-    """
-    events = load_catalog("icmecat", spacecraft=ds.attrs.get("spacecraft", "unknown"))
-    first, last = ds["time"].values[0], ds["time"].values[-1]
-    return events[(events["end"] >= first) & (events["start"] <= last)].reset_index(drop=True)
 
 
 def evaluate(trained, ds):
     """Tidy metrics on ``ds``: per sample (gaps excluded) and per event, lenient and strict."""
-    probability, pred_events = predict(trained, ds)
-    true_mask = ds[LABEL].fillna(0).values.astype(bool)
-    true_events = reference_events(ds)
-    pred_mask = events_to_mask(pred_events, ds["time"].values)
-    tables = [evaluate_binary(true_mask, pred_mask, valid=ds["valid"].values).assign(level="sample")]
-    for method in ("lenient", "strict"):
-        tables.append(evaluate_events(pred_events, true_events, method=method).assign(level=f"event_{method}"))
-    return pd.concat(tables, ignore_index=True)
+    _, pred_events = predict(trained, ds)
+    return score_detection(ds, LABEL, pred_events, catalogue_events(ds))
 
 
 def plot_results(trained, ds):
     """Field, speed and ICME probability with true (grey) and predicted (red) events."""
     probability, pred_events = predict(trained, ds)
-    return plot_prediction(ds, probability, reference_events(ds), pred_events, variables=("bt", "vt"),
+    return plot_prediction(ds, probability, catalogue_events(ds), pred_events, variables=("bt", "vt"),
                            threshold=trained.config.threshold)
