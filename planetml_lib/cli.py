@@ -60,6 +60,17 @@ def _cmd_evaluate(args):
         metrics.to_csv(args.output, index=False)
 
 
+def _cmd_predict(args):
+    from planetml_lib.cases import get_case
+    from planetml_lib.io.export import write_catalog
+
+    case = get_case(args.case)
+    trained = case.load_trained(args.model or case.SHIPPED_MODEL)
+    _, events = case.predict(trained, case.read_input(args.input))
+    path = write_catalog(events, args.output)
+    print(f"{len(events)} events written to {path}")
+
+
 def build_parser():
     """Return the argument parser of the ``planetml`` command."""
     parser = _Parser(prog="planetml", description=__doc__.splitlines()[0])
@@ -81,6 +92,15 @@ def build_parser():
     train.add_argument("--output", type=Path, required=True, help="model folder to write")
     train.add_argument("--fast", action="store_true", help="tiny model and data slice, for a quick check")
     train.set_defaults(func=_cmd_train)
+
+    predict = sub.add_parser("predict", help="detect events in a data file and write them as a catalogue")
+    predict.add_argument("case", help="science case name (see `planetml cases`)")
+    predict.add_argument("--input", type=Path, nargs="+", required=True,
+                         help="data file(s): the case's CSV layout, or CDF files (field and plasma)")
+    predict.add_argument("--output", type=Path, required=True,
+                         help="catalogue to write: .csv, .xml/.vot (VOTable) or .txt (AMDA time table)")
+    predict.add_argument("--model", type=Path, help="model folder (default: the model shipped with PlanetML)")
+    predict.set_defaults(func=_cmd_predict)
 
     evaluate = sub.add_parser("evaluate", help="score a saved model on the case's test split")
     evaluate.add_argument("case", help="science case name (see `planetml cases`)")

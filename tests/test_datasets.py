@@ -11,8 +11,8 @@ from planetml_lib.testing import assert_events_contract, assert_timeseries_contr
 def test_list_samples_points_to_existing_files():
     samples = list_samples()
     assert list(samples.columns) == ["name", "kind", "description", "file"]
-    assert set(samples["name"]) == {"stereoa_2019", "stereob_2013_2014", "icmecat"}
-    assert all(path.is_file() for path in samples["file"])
+    assert set(samples["name"]) == {"stereoa_2019", "stereob_2013_2014", "wind_2024_05", "icmecat"}
+    assert all(path.exists() for path in samples["file"])  # wind_2024_05 is a folder of CDF files
     assert (DATA_DIR / "README.md").is_file()
 
 
@@ -57,7 +57,7 @@ def test_load_catalog():
 
 def test_unknown_names_list_valid_choices():
     with pytest.raises(
-        PlanetMLError, match="unknown sample 'wind'; valid: stereoa_2019, stereob_2013_2014"
+        PlanetMLError, match="unknown sample 'wind'; valid: stereoa_2019, stereob_2013_2014, wind_2024_05"
     ):
         load_sample("wind")
     with pytest.raises(PlanetMLError, match="valid: icmecat"):

@@ -214,3 +214,15 @@ def test_from_windows_checks_its_inputs():
         from_windows(X[:, 0], starts, ds.time, length=4, stride=3)
     with pytest.raises(PlanetMLError, match="not in `time`"):
         from_windows(X[:, 0], starts + pd.Timedelta("1min"), ds.time, length=4, stride=2)
+
+
+def test_scaler_log_variables_round_trip_and_state():
+    ds = make_series([1.0, 10.0, 100.0, 0.0, np.nan])
+    scaler = DatasetScaler(variables=["bt"], log_variables=["bt"]).fit(ds)
+    assert scaler.mean_["bt"] == pytest.approx(1.0)        # mean of log10 1, 10, 100
+    scaled = scaler.transform(ds)["bt"].values
+    np.testing.assert_allclose(scaled[:3], [-1.2247449, 0.0, 1.2247449], rtol=1e-6)
+    assert np.isnan(scaled[3:]).all(), "non-positive values have no logarithm"
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(ds))["bt"].values[:3], [1, 10, 100])
+    again = DatasetScaler.from_state(json.loads(json.dumps(scaler.get_state())))
+    np.testing.assert_allclose(again.transform(ds)["bt"].values, scaled, equal_nan=True)

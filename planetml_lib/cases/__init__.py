@@ -6,10 +6,11 @@ Each case module provides ``TITLE``, ``Config`` (frozen dataclass with ``Config.
 ``plot_results(trained, ds)``. A new case is one module plus one line in ``CASES``.
 """
 
-from planetml_lib.cases import solarwind_tutorial
+from planetml_lib.cases import icme, solarwind_tutorial
 from planetml_lib.errors import PlanetMLError
 
 CASES = {
+    "icme": icme,
     "solarwind_tutorial": solarwind_tutorial,
 }
 

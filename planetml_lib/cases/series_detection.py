@@ -20,15 +20,11 @@ VALID = "valid"
 def model_input(ds, scaler, variables):
     """Scaled ``variables`` with gaps set to 0, plus the ``valid`` channel that marks where gaps were.
 
-    Variables missing from ``ds`` are filled with 0 (the training centre after scaling) and
-    marked invalid nowhere: models trained with channel dropout expect exactly that.
+    Variables missing from ``ds`` become 0 (the training centre after scaling) without
+    touching ``valid``: models trained with channel dropout expect exactly that.
     """
-    present = [name for name in variables if name in ds]
-    scaled = scaler.transform(ds[present]) if present else ds[[]]
-    for name in variables:
-        if name not in scaled:
-            scaled[name] = ("time", np.zeros(ds.sizes["time"], dtype="float32"))
-    scaled = scaled[list(variables)].fillna(0.0)
+    missing = {name: ("time", np.full(ds.sizes["time"], np.nan)) for name in variables if name not in ds}
+    scaled = scaler.transform(ds.assign(missing)[list(variables)]).fillna(0.0)
     scaled[VALID] = ds[VALID].astype("float32")
     return scaled
 

@@ -7,9 +7,10 @@ from planetml_lib.evaluate.classes import (
     to_metrics_frame,
 )
 from planetml_lib.evaluate.events import evaluate_events, match_events, overlap_matrices
-from planetml_lib.evaluate.thresholds import choose_threshold
+from planetml_lib.evaluate.thresholds import choose_event_postprocessing, choose_threshold
 
 __all__ = [
+    "choose_event_postprocessing",
     "choose_threshold",
     "confusion_counts",
     "evaluate_binary",

@@ -12,13 +12,19 @@ from planetml_lib.io.catalogs import (
     read_philpott,
     read_winslow,
 )
+from planetml_lib.io.cdf import detect_layout, read_cdaweb, read_cdf
+from planetml_lib.io.download import download_cdaweb
 from planetml_lib.io.export import read_catalog, write_catalog
 from planetml_lib.io.solarwind import read_solarwind_csv
 
 __all__ = [
     "atomic_dir",
     "atomic_write",
+    "detect_layout",
+    "download_cdaweb",
     "read_catalog",
+    "read_cdaweb",
+    "read_cdf",
     "read_cluster_crossings",
     "read_icmecat",
     "read_philpott",

@@ -6,9 +6,13 @@ without pickles.
 """
 
 from planetml_lib.models.convnet1d import ConvNet1d
+from planetml_lib.models.nguyen2019 import NguyenCNN
+from planetml_lib.models.resunetpp1d import ResUNetPP1d
 
 MODELS = {
     "convnet1d": ConvNet1d,
+    "resunetpp1d": ResUNetPP1d,
+    "nguyen2019": NguyenCNN,
 }
 
 
@@ -42,4 +46,4 @@ def create_model(name, **options):
     return MODELS[name](**options)
 
 
-__all__ = ["MODELS", "ConvNet1d", "create_model"]
+__all__ = ["MODELS", "ConvNet1d", "NguyenCNN", "ResUNetPP1d", "create_model"]

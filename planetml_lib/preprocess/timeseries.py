@@ -108,6 +108,10 @@ class DatasetScaler:
         ``"standard"``: mean and standard deviation. ``"robust"``: median and
         interquartile range (75th - 25th percentile), less sensitive to shocks.
         For ``"robust"``, ``mean_`` holds the medians (the value subtracted).
+    log_variables : list of str, optional
+        Variables taken as log10 before centring and scaling: positive quantities
+        spanning orders of magnitude (density, temperature, plasma beta). Values
+        <= 0 become NaN. :meth:`inverse_transform` undoes the log too.
 
     Examples
     --------
@@ -117,9 +121,16 @@ class DatasetScaler:
     array([-1.225,  0.   ,    nan,  1.225])
     """
 
-    def __init__(self, variables=None, method="standard"):
+    def __init__(self, variables=None, method="standard", log_variables=None):
         self.variables = variables
         self.method = method
+        self.log_variables = log_variables
+
+    def _logged(self, name, values):
+        """DataArray ``values`` as log10 (NaN where <= 0) if ``name`` is one of ``log_variables``."""
+        if name in (self.log_variables or ()):
+            return np.log10(values.where(values > 0))
+        return values
 
     def fit(self, ds):
         """Learn centre and scale of each variable from ``ds`` (NaN ignored); returns self."""
@@ -129,7 +140,7 @@ class DatasetScaler:
         check_variables(ds, names)
         centres, scales = {}, {}
         for name in names:
-            values = np.asarray(ds[name].values, dtype=float).ravel()
+            values = np.asarray(self._logged(name, ds[name].astype(float)).values).ravel()
             if not np.isfinite(values).any():
                 raise PlanetMLError(f"cannot fit scaler: variable '{name}' has no finite values")
             centres[name], scales[name] = self._centre_scale(values)
@@ -153,7 +164,11 @@ class DatasetScaler:
         for name in self.variables_:
             centre, scale = self.mean_[name], self.scale_[name]
             var = ds[name]
-            values = var * scale + centre if inverse else (var - centre) / scale
+            if inverse:
+                values = var * scale + centre
+                values = 10 ** values if name in (self.log_variables or ()) else values
+            else:
+                values = (self._logged(name, var) - centre) / scale
             out[name] = values.astype(var.dtype).assign_attrs(var.attrs)
         return out
 
@@ -170,6 +185,7 @@ class DatasetScaler:
         if not hasattr(self, "mean_"):
             raise PlanetMLError("DatasetScaler is not fitted yet; nothing to save")
         return {"method": self.method, "variables": list(self.variables_),
+                "log_variables": list(self.log_variables or []),
                 "mean": dict(self.mean_), "scale": dict(self.scale_)}
 
     @classmethod
@@ -178,7 +194,8 @@ class DatasetScaler:
         missing = [key for key in ("method", "variables", "mean", "scale") if key not in state]
         if missing:
             raise PlanetMLError(f"scaler state lacks key(s) {missing}")
-        scaler = cls(variables=list(state["variables"]), method=state["method"])
+        scaler = cls(variables=list(state["variables"]), method=state["method"],
+                     log_variables=list(state.get("log_variables", [])))
         scaler.variables_ = list(state["variables"])
         scaler.mean_ = {name: float(state["mean"][name]) for name in scaler.variables_}
         scaler.scale_ = {name: float(state["scale"][name]) for name in scaler.variables_}

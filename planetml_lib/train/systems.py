@@ -83,6 +83,39 @@ class DiceBCELoss(nn.Module):
         return self.bce_weight * bce + (1 - self.bce_weight) * dice_loss(logits, target)
 
 
+class MaskedMSELoss(nn.Module):
+    """Mean squared error between predictions and targets, ignoring NaN targets.
+
+    The loss of :class:`~planetml_lib.models.nguyen2019.NguyenCNN`, which
+    predicts (after its sigmoid) the fraction of each window inside an event;
+    NaN marks windows whose target is undefined because they start before the
+    data (see :func:`~planetml_lib.models.nguyen2019.overlap_targets`).
+
+    Examples
+    --------
+    >>> target = torch.tensor([[float("nan"), 1.0, 0.5]])
+    >>> MaskedMSELoss()(torch.full((1, 3), 0.5), target).item()
+    0.125
+    """
+
+    def forward(self, prediction, target):
+        """Return the scalar mean over finite targets (0 if there are none), with finite gradients.
+
+        ``prediction`` and ``target`` have the same shape, e.g. ``(batch, n_widths, steps)``.
+        """
+        if prediction.shape != target.shape:
+            raise PlanetMLError(
+                f"MaskedMSELoss: prediction {tuple(prediction.shape)} and target {tuple(target.shape)} "
+                "differ in shape"
+            )
+        finite = torch.isfinite(target)
+        # zero the NaN first: a NaN error times a zero gradient would still be NaN
+        errors = (prediction - torch.nan_to_num(target.to(prediction.dtype))) ** 2
+        if not finite.any():
+            return (errors * 0).sum()
+        return errors[finite].mean()
+
+
 def class_weights_from_labels(y, n_classes):
     """Inverse-frequency class weights for ``nn.CrossEntropyLoss(weight=...)``.
 

@@ -1,0 +1,301 @@
+"""ICME detection in solar-wind in-situ data: ResUNet++ against the Nguyen et al. (2019) baseline.
+
+Every 10-minute sample is inside an ICME (ICMECAT ``icme_start_time`` to ``mo_end_time``)
+or not. A sequence model turns windows of 1024 samples (about 7 days) into per-sample
+probabilities, stitched over a whole series; a threshold, a merging gap and a minimum
+duration, all chosen on validation data and frozen in the model's metadata, turn them
+into events. Train and validate on STEREO-B 2013-2014, test on STEREO-A 2019: another
+spacecraft and another year, never seen in training or scaling.
+
+Models: ``resunetpp1d`` (segmentation, Dice + BCE loss, as in Rüdisser et al. 2022) and
+``nguyen2019`` (per-width causal CNNs regressing each window's overlap with an ICME).
+Training drops the plasma channels of random windows, so the model still works when only
+the magnetic field is available.
+"""
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from planetml_lib.cases.series_detection import (
+    VALID,
+    catalogue_events,
+    input_windows,
+    predict_series,
+    probability_to_events,
+    score_detection,
+)
+from planetml_lib.cases.trained import TrainedModel
+from planetml_lib.cases.trained import load_trained as _load_trained
+from planetml_lib.datasets import DATA_DIR, load_sample
+from planetml_lib.errors import PlanetMLError
+from planetml_lib.evaluate import choose_event_postprocessing
+from planetml_lib.io.cdf import read_cdaweb
+from planetml_lib.io.solarwind import read_solarwind_csv
+from planetml_lib.models import create_model
+from planetml_lib.models.nguyen2019 import overlap_targets, overlaps_to_probability
+from planetml_lib.preprocess import DatasetScaler, regularize, split_by_time, to_windows
+from planetml_lib.preprocess.solarwind import FEATURES, MAGNETIC_FEATURES, add_derived_features
+from planetml_lib.train.augment import ChannelDropout
+from planetml_lib.train.loop import fit, set_seed
+from planetml_lib.train.systems import DiceBCELoss, MaskedMSELoss, make_scheduler
+from planetml_lib.viz import plot_prediction
+
+TITLE = "ICME detection in solar-wind in-situ data: ResUNet++ vs. the Nguyen et al. (2019) baseline"
+LABEL = "icme_label"
+SHIPPED_MODEL = DATA_DIR / "models" / "icme_resunetpp1d"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of the ICME case; override with ``dataclasses.replace``."""
+
+    variables: tuple = FEATURES                  # model inputs, in channel order (plus ``valid``)
+    log_variables: tuple = ("np", "tp", "beta", "pdyn_nPa", "texrat")  # span decades: scaled as log10
+    freq: str = "10min"
+    train_sample: str = "stereob_2013_2014"
+    train_period: tuple = ("2013-01-01", "2014-04-30")
+    validation_period: tuple = ("2014-05-01", "2014-09-30")   # later months: disjoint in time
+    test_sample: str = "stereoa_2019"            # another spacecraft, another year
+    window: int = 1024                           # samples per window (about 7 days)
+    stride: int = 120                            # hop between training windows (20 h)
+    model: str = "resunetpp1d"
+    model_options: dict = field(default_factory=lambda: {"filters": [16, 32, 64, 128]})
+    bce_weight: float = 0.5                      # Dice + bce_weight * BCE (resunetpp1d)
+    channel_dropout: float = 0.25                # chance of dropping the plasma channels of a window
+    epochs: int = 20                             # one-cycle learning-rate schedule over these
+    batch_size: int = 16
+    lr: float = 1e-3
+    patience: int = 8                            # early stopping on validation loss
+    seed: int = 0
+    thresholds: tuple = (0.3, 0.4, 0.5, 0.6, 0.7)           # post-processing grid, chosen on validation
+    min_durations_h: tuple = (2.0, 4.0, 8.0)
+    max_gaps_h: tuple = (1.0, 3.0, 6.0)
+    max_samples: int | None = None               # keep only the first N samples of each split
+    progress: bool = True
+
+    @classmethod
+    def fast(cls):
+        """A tiny model on a slice of the data: seconds on a laptop, for tests and notebooks."""
+        return cls(window=256, stride=128, model_options={"filters": [4, 8]}, epochs=1, max_samples=6000,
+                   thresholds=(0.5,), min_durations_h=(2.0,), max_gaps_h=(1.0,), progress=False)
+
+    def as_baseline(self):
+        """These settings with the Nguyen et al. (2019) baseline: windows of 4, 12 and 24 hours (a reduced set)."""
+        return dataclasses.replace(self, model="nguyen2019", model_options={"widths": [24, 72, 144]})
+
+
+def load_data(config):
+    """Return ``{"train", "validation", "test"}`` regularised Datasets (10-min grid, ``valid`` mask)."""
+    stereo_b = regularize(load_sample(config.train_sample), config.freq)
+    splits = split_by_time(stereo_b, train=config.train_period, validation=config.validation_period)
+    splits["test"] = regularize(load_sample(config.test_sample), config.freq)
+    if config.max_samples:
+        splits = {name: ds.isel(time=slice(0, config.max_samples)) for name, ds in splits.items()}
+    return splits
+
+
+def read_input(paths):
+    """Read user data for prediction: one CSV in the shipped layout, or CDAWeb CDF files.
+
+    Returns a regularised 10-minute Dataset with the derived features added (those the
+    files lack are computed where possible; the rest are left to the model as missing).
+    """
+    paths = [Path(p) for p in np.atleast_1d(paths)]
+    suffixes = {p.suffix.lower() for p in paths}
+    if suffixes <= {".cdf"}:
+        ds = read_cdaweb(paths, freq=Config.freq, derive=add_derived_features)
+    elif len(paths) == 1 and "".join(paths[0].suffixes[-2:]).lower() in (".csv", ".csv.gz", ".gz"):
+        ds = read_solarwind_csv(paths[0])
+    else:
+        raise PlanetMLError(f"expected one CSV file or CDF files, got {[str(p) for p in paths]}")
+    return regularize(add_derived_features(ds), Config.freq)
+
+
+def model_options(config):
+    """All keywords of the network: one input channel per variable plus the validity channel."""
+    return {"in_channels": len(config.variables) + 1, **config.model_options}
+
+
+def build_model(config):
+    """The untrained network described by ``config``."""
+    return create_model(config.model, **model_options(config))
+
+
+def _targets(config, ds):
+    """Training targets per model: the ICME mask, or per-width window overlaps (Nguyen).
+
+    Nguyen overlaps are computed inside each training window, so they are NaN (and skipped
+    by the masked loss) where a width reaches back before the window's first sample.
+    """
+    labels = to_windows(ds[[LABEL]].fillna(0), [LABEL], config.window, config.stride, fill_value=0.0)[0]
+    if config.model == "nguyen2019":
+        return overlap_targets(labels[:, 0, :], config.model_options["widths"])
+    return labels
+
+
+def _loss(config):
+    return MaskedMSELoss() if config.model == "nguyen2019" else DiceBCELoss(bce_weight=config.bce_weight)
+
+
+def _probability(config, model, ds, scaler):
+    """Per-sample ICME probability on ``ds.time`` (NaN in gaps)."""
+    if config.model == "nguyen2019":  # causal: one pass over the whole series gives every step its history
+        outputs = predict_series(model, ds, scaler, config.variables, ds.sizes["time"], activation=None)
+        values = overlaps_to_probability(outputs.T, config.model_options["widths"])
+    else:
+        values = predict_series(model, ds, scaler, config.variables, config.window, activation="sigmoid")[:, 0]
+    return ds[VALID].copy(data=values).where(ds[VALID]).rename("probability")
+
+
+def _dataset(config, series, scaler, augment):
+    """Windows of each series (never across two series), with plasma-channel dropout if ``augment``."""
+    pairs = [(input_windows(ds, scaler, config.variables, config.window, config.stride)[0], _targets(config, ds))
+             for ds in series]
+    X, y = (np.concatenate(parts) for parts in zip(*pairs, strict=True))
+    plasma = [i for i, name in enumerate(config.variables) if name not in MAGNETIC_FEATURES]
+    return ChannelDropout(X, y, groups=[plasma], p=config.channel_dropout if augment else 0.0)
+
+
+def _scaler(config):
+    """Median/IQR scaling, of log10 for the variables that span decades; fitted by the caller."""
+    return DatasetScaler(variables=list(config.variables), method="robust", log_variables=list(config.log_variables))
+
+
+def _fit(config, model, train_set, val_set, epochs, patience):
+    return fit(model, train_set, val_set, _loss(config), epochs=epochs, lr=config.lr, batch_size=config.batch_size,
+               patience=patience, seed=config.seed, progress=config.progress, scheduler=make_scheduler,
+               monitor="val_loss" if val_set is not None else "train_loss")
+
+
+def _metadata(config, scaler, units, history, postprocessing, training_data):
+    return {
+        "case": "icme",
+        "model": config.model,
+        "input_variables": list(config.variables),
+        "units": units,
+        "cadence": config.freq,
+        "window": config.window,
+        "normalisation": scaler.get_state(),
+        "class_names": ["solar wind", "ICME"],
+        "postprocessing": postprocessing,
+        "training_data": training_data,
+        "epochs_run": int(len(history)),
+        "best_epoch": int(history.attrs.get("best_epoch", len(history))),
+    }
+
+
+def train(config, data):
+    """Fit the scaler on training data, train with early stopping, choose post-processing on validation."""
+    set_seed(config.seed)
+    scaler = _scaler(config).fit(data["train"])
+    model = build_model(config)
+    history = _fit(config, model, _dataset(config, [data["train"]], scaler, augment=True),
+                   _dataset(config, [data["validation"]], scaler, augment=False), config.epochs, config.patience)
+    validation = data["validation"]
+    probability = _probability(config, model, validation, scaler)
+    postprocessing, grid = choose_event_postprocessing(
+        probability.values, validation["time"].values, validation[VALID].values, catalogue_events(validation),
+        config.thresholds, config.min_durations_h, config.max_gaps_h)
+    units = {v: data["train"][v].attrs.get("units", "") for v in config.variables}
+    training_data = {"sample": config.train_sample, "train": list(config.train_period),
+                     "validation": list(config.validation_period)}
+    metadata = _metadata(config, scaler, units, history, postprocessing, training_data)
+    metadata["postprocessing_validation_F1_lenient"] = float(grid["F1"].max())
+    return TrainedModel(model=model, model_options=model_options(config), config=config, metadata=metadata,
+                        history=history)
+
+
+def train_final(heldout, series, heldout_scores):
+    """Retrain on all of ``series`` with the held-out run's settings, for shipping.
+
+    The number of epochs is the held-out run's best epoch and the post-processing its
+    validation choice: nothing is tuned on the extra data. The metadata records what the
+    model was trained on and the held-out scores of the run that chose its settings.
+
+    Parameters
+    ----------
+    heldout : TrainedModel
+        Result of :func:`train` on the train/validation split.
+    series : dict of str to xarray.Dataset
+        Regularised series to train on (each windowed on its own).
+    heldout_scores : dict
+        Figures of ``heldout`` on the test split, stored as they are.
+    """
+    config = heldout.config
+    set_seed(config.seed)
+    everything = list(series.values())
+    scaler = _scaler(config).fit(xr.concat(everything, "time"))
+    model = build_model(config)
+    epochs = heldout.metadata["best_epoch"]
+    history = _fit(config, model, _dataset(config, everything, scaler, augment=True), None, epochs, None)
+    units = heldout.metadata["units"]
+    training_data = {"series": {name: [str(ds.time.values[0])[:10], str(ds.time.values[-1])[:10]]
+                                for name, ds in series.items()}, "epochs": epochs}
+    metadata = _metadata(config, scaler, units, history, heldout.metadata["postprocessing"], training_data)
+    metadata["heldout_evaluation"] = {"training_data": heldout.metadata["training_data"], "scores": heldout_scores}
+    return TrainedModel(model=model, model_options=model_options(config), config=config, metadata=metadata,
+                        history=history)
+
+
+def load_trained(folder=SHIPPED_MODEL):
+    """Load a model folder written by ``train(...).save(folder)``; default the shipped model."""
+    return _load_trained(folder, Config)
+
+
+def predict(trained, ds, variables=None):
+    """Return ``(probability, events)`` for a series, with the frozen post-processing.
+
+    Parameters
+    ----------
+    trained : TrainedModel
+    ds : xarray.Dataset
+        Time series with (some of) the model's input variables; regularised if needed.
+    variables : sequence of str, optional
+        Use only these inputs and treat the others as missing (e.g. ``MAGNETIC_FEATURES``).
+    """
+    config = trained.config
+    if VALID not in ds:
+        ds = regularize(ds, config.freq)
+    available = [v for v in config.variables if v in ds and (variables is None or v in variables)]
+    if not set(MAGNETIC_FEATURES) & set(available):
+        raise PlanetMLError(f"no magnetic-field variable among the inputs; need some of {list(MAGNETIC_FEATURES)}, "
+                            f"found {sorted(ds.data_vars)}")
+    scaler = DatasetScaler.from_state(trained.metadata["normalisation"])
+    probability = _probability(config, trained.model, ds[available + [VALID]], scaler)
+    post = trained.metadata["postprocessing"]
+    events = probability_to_events(probability.values, ds["time"].values, ds[VALID].values, post["threshold"],
+                                   post["min_duration_h"], post["max_gap_h"], label="ICME")
+    return probability, events.assign(spacecraft=ds.attrs.get("spacecraft", "unknown"))
+
+
+def evaluate(trained, ds, variables=None):
+    """Tidy metrics on ``ds`` against ICMECAT: per sample and per event (lenient and strict)."""
+    _, pred_events = predict(trained, ds, variables=variables)
+    return score_detection(ds, LABEL, pred_events, catalogue_events(ds))
+
+
+def plot_results(trained, ds):
+    """Field, speed and ICME probability with ICMECAT events (grey) and predicted events (red)."""
+    probability, pred_events = predict(trained, ds)
+    return plot_prediction(ds, probability, catalogue_events(ds), pred_events, variables=("bt", "vt"),
+                           threshold=trained.metadata["postprocessing"]["threshold"])
+
+
+def base_rate_table(trained, datasets):
+    """How the frozen threshold behaves across spacecraft and years with different ICME base rates.
+
+    Returns one row per named Dataset: base rate, number of catalogue and predicted events,
+    per-sample TSS and lenient event F1.
+    """
+    rows = []
+    for name, ds in datasets.items():
+        metrics = evaluate(trained, ds).set_index(["level", "metric"])["value"]
+        rows.append({"data": name, "base_rate": metrics[("sample", "base_rate")],
+                     "n_true": metrics[("event_lenient", "n_true")], "n_pred": metrics[("event_lenient", "n_pred")],
+                     "TSS": metrics[("sample", "TSS")], "event_F1_lenient": metrics[("event_lenient", "F1")]})
+    return pd.DataFrame(rows)

@@ -1,0 +1,1 @@
+"""Widget builders that the Voila dashboards (``notebooks/<case>/dashboard.ipynb``) assemble."""

@@ -1,0 +1,126 @@
+"""The ICME dashboard: pick a series (or upload one), a time range, and see the detections.
+
+Predictions for a whole series are computed once and cached, so moving the time range
+only redraws the figure and the table (well under a second).
+"""
+
+import tempfile
+from pathlib import Path
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import display
+
+from planetml_lib.cases import icme
+from planetml_lib.cases.series_detection import catalogue_events
+from planetml_lib.datasets import load_sample
+from planetml_lib.errors import PlanetMLError
+from planetml_lib.preprocess import regularize
+from planetml_lib.viz import plot_prediction
+
+HELDOUT_MODEL = icme.DATA_DIR / "models" / "icme_resunetpp1d_heldout"
+SAMPLES = {
+    "STEREO-A 2019 (test spacecraft)": "stereoa_2019",
+    "STEREO-B 2013-2014 (training spacecraft)": "stereob_2013_2014",
+    "Wind, May 2024 superstorm (raw CDAWeb CDF)": "wind_2024_05",
+}
+EVENT_COLUMNS = ["start", "end", "label"]
+
+
+def _load_series(name):
+    ds = load_sample(name)
+    return ds if "valid" in ds else regularize(ds, icme.Config.freq)
+
+
+def _reference(ds):
+    """ICMECAT events for the series' spacecraft, or none where ICMECAT does not cover it."""
+    try:
+        return catalogue_events(ds)
+    except PlanetMLError:
+        return pd.DataFrame({"start": pd.to_datetime([]), "end": pd.to_datetime([]), "label": []})
+
+
+def _events_html(predicted, reference, first, last):
+    inside = predicted[(predicted["end"] >= first) & (predicted["start"] <= last)][EVENT_COLUMNS]
+    table = inside.assign(duration_h=(inside["end"] - inside["start"]).dt.total_seconds() / 3600).round(1)
+    n_ref = int(((reference["end"] >= first) & (reference["start"] <= last)).sum())
+    header = f"<b>{len(inside)} predicted events</b> in this range ({n_ref} in ICMECAT)"
+    return header + table.to_html(index=False, border=0)
+
+
+class ICMEDashboard:
+    """State and callbacks of the dashboard; ``widget`` is what the notebook displays."""
+
+    def __init__(self, model_folder=HELDOUT_MODEL):
+        self.trained = icme.load_trained(model_folder)
+        self.cache = {}
+        self.source = widgets.Dropdown(options=list(SAMPLES), description="Data")
+        self.upload = widgets.FileUpload(accept=".csv,.gz,.cdf", multiple=True, description="Upload CSV/CDF")
+        self.days = widgets.SelectionRangeSlider(options=[pd.Timestamp("2000-01-01")], description="Range",
+                                                 layout=widgets.Layout(width="95%"))
+        self.status = widgets.HTML()
+        self.figure = widgets.Output()
+        self.table = widgets.HTML()
+        self.source.observe(lambda _: self._guard(self._select_sample), "value")
+        self.upload.observe(lambda _: self._guard(self._select_upload), "value")
+        self.days.observe(lambda _: self._guard(self._redraw), "value")
+        about = widgets.HTML(f"<h3>{icme.TITLE}</h3><p>Model: ResUNet++ trained on STEREO-B 2013-2014 only "
+                             "(STEREO-A and Wind are unseen). Grey: ICMECAT; red: detected.</p>")
+        self.widget = widgets.VBox([about, widgets.HBox([self.source, self.upload]), self.days, self.status,
+                                    self.figure, self.table])
+        self._guard(self._select_sample)
+
+    def _guard(self, callback):
+        """Run a callback; show a user error in the page instead of a blank or a traceback."""
+        try:
+            self.status.value = ""
+            callback()
+        except PlanetMLError as error:
+            self.status.value = f"<span style='color:#b00'>⚠ {error}</span>"
+
+    def _use(self, key, ds):
+        if key not in self.cache:
+            probability, events = icme.predict(self.trained, ds)
+            self.cache[key] = (ds, probability, events, _reference(ds))
+        self.key = key
+        days = pd.date_range(ds.time.values[0], ds.time.values[-1], freq="1D").normalize().unique()
+        span = min(len(days) - 1, 60)
+        with self.days.hold_trait_notifications():
+            self.days.options = [(d.strftime("%Y-%m-%d"), d) for d in days]
+            self.days.index = (0, max(span, 1) if len(days) > 1 else 0)
+        self._redraw()
+
+    def _select_sample(self):
+        name = SAMPLES[self.source.value]
+        self._use(name, _load_series(name))
+
+    def _select_upload(self):
+        files = self.upload.value
+        if not files:
+            return
+        folder = Path(tempfile.mkdtemp(prefix="planetml_upload_"))
+        paths = []
+        for item in files:
+            path = folder / Path(item["name"]).name
+            path.write_bytes(bytes(item["content"]))
+            paths.append(path)
+        self._use(tuple(sorted(p.name for p in paths)), icme.read_input(paths))
+
+    def _redraw(self):
+        ds, probability, events, reference = self.cache[self.key]
+        first, last = self.days.value[0], self.days.value[1] + pd.Timedelta(days=1)
+        window = slice(first, last)
+        self.figure.clear_output(wait=True)
+        with self.figure:
+            fig = plot_prediction(ds.sel(time=window), probability.sel(time=window), reference, events,
+                                  variables=("bt", "bz", "vt"),
+                                  threshold=self.trained.metadata["postprocessing"]["threshold"])
+            display(fig)
+            plt.close(fig)
+        self.table.value = _events_html(events, reference, first, last)
+
+
+def build_dashboard(model_folder=HELDOUT_MODEL):
+    """Return the dashboard widget (for ``dashboard.ipynb``)."""
+    return ICMEDashboard(model_folder).widget
