@@ -1,0 +1,82 @@
+"""ICME case: prediction on user files, missing inputs, short and empty series, the CLI."""
+
+import numpy as np
+import pytest
+
+from planetml_lib.cases import icme
+from planetml_lib.cli import main
+from planetml_lib.datasets import DATA_DIR
+from planetml_lib.errors import PlanetMLError
+from planetml_lib.preprocess.solarwind import FEATURES, MAGNETIC_FEATURES
+from planetml_lib.testing import assert_events_contract
+
+WIND = sorted((DATA_DIR / "icme" / "cdaweb_wind_2024-05").glob("*.cdf"))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny model trained in fast mode and saved, as `planetml train icme --fast` would."""
+    config = icme.Config.fast()
+    folder = tmp_path_factory.mktemp("icme") / "model"
+    icme.train(config, icme.load_data(config)).save(folder)
+    return icme.load_trained(folder), folder
+
+
+def test_read_input_turns_raw_cdaweb_files_into_every_feature():
+    ds = icme.read_input(WIND)
+    assert set(FEATURES) <= set(ds.data_vars) and "valid" in ds
+    assert ds.attrs["cadence"] == "10min" and ds.attrs["spacecraft"] == "Wind"
+    after_shock = ds["bt"].sel(time="2024-05-10T17:00").item()
+    assert after_shock > 20, "the 10 May 2024 shock should show in the 10-minute field magnitude"
+
+
+def test_read_input_rejects_other_files(tmp_path):
+    path = tmp_path / "data.txt"
+    path.write_text("x")
+    with pytest.raises(PlanetMLError, match="CSV file or CDF files"):
+        icme.read_input([path])
+
+
+def test_predict_on_the_wind_superstorm_and_with_the_field_only(trained):
+    model, _ = trained
+    ds = icme.read_input(WIND)
+    for variables in (None, MAGNETIC_FEATURES):
+        probability, events = icme.predict(model, ds, variables=variables)
+        assert probability.sizes["time"] == ds.sizes["time"], "a series shorter than a window is padded"
+        assert np.isfinite(probability.values[ds["valid"].values]).all()
+        assert_events_contract(events)
+
+
+def test_predict_without_any_field_variable_names_what_is_missing(trained):
+    model, _ = trained
+    ds = icme.read_input(WIND)[["vt", "np", "tp", "valid"]]
+    with pytest.raises(PlanetMLError, match="no magnetic-field variable"):
+        icme.predict(model, ds)
+
+
+def test_all_nan_range_gives_an_empty_catalogue(trained):
+    model, _ = trained
+    ds = icme.load_data(icme.Config.fast())["test"].isel(time=slice(0, 500))
+    ds = ds.map(lambda da: da * np.nan if da.dtype.kind == "f" else da)
+    ds["valid"] = ds["valid"] & False
+    probability, events = icme.predict(model, ds)
+    assert np.isnan(probability.values).all() and len(events) == 0
+
+
+def test_cli_predict_writes_a_votable_catalogue(trained, tmp_path, capsys):
+    _, folder = trained
+    output = tmp_path / "wind.xml"
+    args = ["predict", "icme", "--model", str(folder), "--output", str(output), "--input", *map(str, WIND)]
+    assert main(args) == 0
+    assert output.read_text().lstrip().startswith("<?xml")
+    assert "events written to" in capsys.readouterr().out
+
+
+def test_cli_predict_missing_input_is_one_line(trained, tmp_path, capsys):
+    _, folder = trained
+    code = main(["predict", "icme", "--model", str(folder), "--input", str(tmp_path / "none.cdf"),
+                 "--output", str(tmp_path / "out.csv")])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "none.cdf" in err[0]
+    assert not (tmp_path / "out.csv").exists()
