@@ -6,7 +6,7 @@ VENV   ?= .venv
 PORT   ?= 8888
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint-notebooks lock clean
+.PHONY: run test lock clean chromium
 
 # The environment is rebuilt only when the lock files or pyproject.toml change.
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
@@ -23,7 +23,13 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements/lock-test.txt
 run: $(VENV)/.installed
 	$(BIN)/planetml lab --port $(PORT)
 
-test: $(VENV)/.installed-test
+# Chromium for the browser tests of the dashboards (Debian/Ubuntu; installing needs root).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y --no-install-recommends chromium fonts-liberation; \
+	  else echo "make: /usr/bin/chromium is missing: sudo apt-get install chromium"; exit 1; fi; }
+
+test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check planetml_lib tests benchmarks
 	PLANETML_FAST=1 $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider
 

@@ -39,6 +39,16 @@ def _cmd_lab(args):
     return start_lab(port=args.port, root_dir=args.notebook_dir, ip=args.ip, open_browser=args.browser)
 
 
+def _cmd_dashboard(args):
+    from planetml_lib.dashboards.serve import list_dashboards, serve_dashboard
+
+    if args.case is None:
+        for name, path in list_dashboards(args.notebook_dir).items():
+            print(f"{name:<16} {path}")
+        return 0
+    return serve_dashboard(args.case, notebook_dir=args.notebook_dir, port=args.port, ip=args.ip)
+
+
 def _cmd_train(args):
     from planetml_lib.cases import get_case
 
@@ -65,8 +75,12 @@ def _cmd_predict(args):
     from planetml_lib.io.export import write_catalog
 
     case = get_case(args.case)
-    trained = case.load_trained(args.model or case.SHIPPED_MODEL)
-    _, events = case.predict(trained, case.read_input(args.input))
+    if not hasattr(case, "read_input"):
+        raise PlanetMLError(f"case {args.case!r} does not predict from files")
+    model = args.model or getattr(case, "SHIPPED_MODEL", None)
+    if model is None:
+        raise PlanetMLError(f"no model ships with case {args.case!r}; train one and pass --model")
+    _, events = case.predict(case.load_trained(model), case.read_input(args.input))
     path = write_catalog(events, args.output)
     print(f"{len(events)} events written to {path}")
 
@@ -86,6 +100,20 @@ def build_parser():
                      help="folder to serve (default: notebooks)")
     lab.add_argument("--browser", action="store_true", help="also open a web browser")
     lab.set_defaults(func=_cmd_lab)
+
+    dashboard = sub.add_parser(
+        "dashboard", help="serve a case's Voila dashboard on its own (no case: list the dashboards)",
+        description="Serve notebooks/CASE/dashboard.ipynb with standalone Voila and print its URL; "
+                    "with no CASE, list the available dashboards. Standalone Voila asks for no token: "
+                    "it listens on 127.0.0.1 (this machine only) unless --ip says otherwise.")
+    dashboard.add_argument("case", nargs="?", help="case whose dashboard to serve (default: list them)")
+    dashboard.add_argument("--port", type=int, default=8866, help="port to listen on (default: 8866)")
+    dashboard.add_argument("--ip", default="127.0.0.1",
+                           help="address to bind (default: 127.0.0.1; any other address lets anyone who "
+                                "reaches it use the dashboard, there is no token)")
+    dashboard.add_argument("--notebook-dir", type=Path, default=Path("notebooks"),
+                           help="folder holding <case>/dashboard.ipynb (default: notebooks)")
+    dashboard.set_defaults(func=_cmd_dashboard)
 
     train = sub.add_parser("train", help="train a case's model and save it as a model folder")
     train.add_argument("case", help="science case name (see `planetml cases`)")

@@ -26,7 +26,7 @@ def test_samples_lists_the_shipped_series(capsys):
     assert "stereoa_2019" in out and "stereob_2013_2014" in out
 
 
-@pytest.mark.parametrize("command", [[], ["cases"], ["samples"], ["lab"], ["train"], ["evaluate"]])
+@pytest.mark.parametrize("command", [[], ["cases"], ["samples"], ["lab"], ["train"], ["evaluate"], ["predict"]])
 def test_help_explains_every_subcommand(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args([*command, "--help"])
@@ -41,6 +41,7 @@ def test_help_explains_every_subcommand(command, capsys):
     (["train", "no_such_case", "--output", "x"], "unknown case 'no_such_case'"),
     (["evaluate", "solarwind_tutorial", "--model", "/nonexistent/model"], "/nonexistent/model"),
     (["lab", "--notebook-dir", "/nonexistent/notebooks"], "notebook folder not found"),
+    (["predict", "solarwind_tutorial", "--input", "x.csv", "--output", "y.csv"], "does not predict from files"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(args, message):
     result = run_cli(*args)

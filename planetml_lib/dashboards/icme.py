@@ -4,7 +4,10 @@ Predictions for a whole series are computed once and cached, so moving the time 
 only redraws the figure and the table (well under a second).
 """
 
+import html
+import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -41,11 +44,18 @@ def _reference(ds):
         return pd.DataFrame({"start": pd.to_datetime([]), "end": pd.to_datetime([]), "label": []})
 
 
-def _events_html(predicted, reference, first, last):
-    inside = predicted[(predicted["end"] >= first) & (predicted["start"] <= last)][EVENT_COLUMNS]
-    table = inside.assign(duration_h=(inside["end"] - inside["start"]).dt.total_seconds() / 3600).round(1)
-    n_ref = int(((reference["end"] >= first) & (reference["start"] <= last)).sum())
-    header = f"<b>{len(inside)} predicted events</b> in this range ({n_ref} in ICMECAT)"
+def _error_html(message):
+    return f"<span style='color:#b00'>⚠ {html.escape(str(message))}</span>"
+
+
+def _overlapping(events, first, last):
+    """The events that overlap [first, last]: what the figure and the table of a time range show."""
+    return events[(events["end"] >= first) & (events["start"] <= last)][EVENT_COLUMNS]
+
+
+def _events_html(predicted, reference):
+    table = predicted.assign(duration_h=((predicted["end"] - predicted["start"]).dt.total_seconds() / 3600).round(1))
+    header = f"<b>{len(predicted)} predicted events</b> in this range ({len(reference)} in ICMECAT)"
     return header + table.to_html(index=False, border=0)
 
 
@@ -64,7 +74,7 @@ class ICMEDashboard:
         self.table = widgets.HTML()
         self.source.observe(lambda _: self._guard(self._select_sample), "value")
         self.upload.observe(lambda _: self._guard(self._select_upload), "value")
-        self.days.observe(lambda _: self._guard(self._redraw), "value")
+        self.days.observe(self._on_range, "value")
         about = widgets.HTML(f"<h3>{icme.TITLE}</h3><p>Model: ResUNet++ trained on STEREO-B 2013-2014 only "
                              "(STEREO-A and Wind are unseen). Grey: ICMECAT; red: detected.</p>")
         self.widget = widgets.VBox([about, widgets.HBox([self.source, self.upload]), self.days, self.status,
@@ -72,12 +82,22 @@ class ICMEDashboard:
         self._guard(self._select_sample)
 
     def _guard(self, callback):
-        """Run a callback; show a user error in the page instead of a blank or a traceback."""
+        """Run a callback; show any error in the page instead of a blank or a frozen figure.
+
+        A user error (PlanetMLError) is shown as it is; anything else is a bug: the page names
+        it and the traceback goes to the server's log (the terminal that started the dashboard).
+        """
         try:
             self.status.value = ""
             callback()
         except PlanetMLError as error:
-            self.status.value = f"<span style='color:#b00'>⚠ {error}</span>"
+            self.status.value = _error_html(error)
+        except Exception as error:  # a widget callback has no caller to report to
+            traceback.print_exc(file=sys.__stderr__)
+            self.status.value = _error_html(f"unexpected {type(error).__name__}: {error} (details in the server log)")
+
+    def _on_range(self, _change):
+        self._guard(self._redraw)
 
     def _use(self, key, ds):
         if key not in self.cache:
@@ -86,9 +106,17 @@ class ICMEDashboard:
         self.key = key
         days = pd.date_range(ds.time.values[0], ds.time.values[-1], freq="1D").normalize().unique()
         span = min(len(days) - 1, 60)
-        with self.days.hold_trait_notifications():
-            self.days.options = [(d.strftime("%Y-%m-%d"), d) for d in days]
-            self.days.index = (0, max(span, 1) if len(days) > 1 else 0)
+        # Options and index change one after the other (ipywidgets checks a held index against
+        # the old options), with the range observer off meanwhile (one redraw, not two), and reach
+        # the browser as one message: sent apart, the browser echoes the intermediate (0, 0) back
+        # and the figure ends up showing another range than the slider.
+        self.days.unobserve(self._on_range, "value")
+        try:
+            with self.days.hold_sync():
+                self.days.options = [(d.strftime("%Y-%m-%d"), d) for d in days]
+                self.days.index = (0, max(span, 1) if len(days) > 1 else 0)
+        finally:
+            self.days.observe(self._on_range, "value")
         self._redraw()
 
     def _select_sample(self):
@@ -111,6 +139,7 @@ class ICMEDashboard:
         ds, probability, events, reference = self.cache[self.key]
         first, last = self.days.value[0], self.days.value[1] + pd.Timedelta(days=1)
         window = slice(first, last)
+        events, reference = _overlapping(events, first, last), _overlapping(reference, first, last)
         self.figure.clear_output(wait=True)
         with self.figure:
             fig = plot_prediction(ds.sel(time=window), probability.sel(time=window), reference, events,
@@ -118,9 +147,16 @@ class ICMEDashboard:
                                   threshold=self.trained.metadata["postprocessing"]["threshold"])
             display(fig)
             plt.close(fig)
-        self.table.value = _events_html(events, reference, first, last)
+        self.table.value = _events_html(events, reference)
 
 
 def build_dashboard(model_folder=HELDOUT_MODEL):
-    """Return the dashboard widget (for ``dashboard.ipynb``)."""
-    return ICMEDashboard(model_folder).widget
+    """Return the dashboard widget (for ``dashboard.ipynb``); an error message widget when it cannot start.
+
+    A missing or unreadable model folder is a user error: the page then says so in one line
+    instead of Voila's generic cell-error notice.
+    """
+    try:
+        return ICMEDashboard(model_folder).widget
+    except PlanetMLError as error:
+        return widgets.HTML(_error_html(error))

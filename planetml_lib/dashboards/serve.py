@@ -1,0 +1,87 @@
+"""Serve one case's dashboard on its own with Voila: ``planetml dashboard CASE``.
+
+Every case with a dashboard has it at ``<notebook_dir>/<case>/dashboard.ipynb``. Standalone Voila
+asks for no token, so it listens on the loopback address unless told otherwise.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from planetml_lib.errors import PlanetMLError
+
+DASHBOARD_FILE = "dashboard.ipynb"
+LOOPBACK = "127.0.0.1"
+ERROR_INSTRUCTION = "The full error is in the log of the terminal that started the dashboard."
+
+
+def list_dashboards(notebook_dir="notebooks"):
+    """Return the dashboards found under ``notebook_dir``, as case name -> notebook path.
+
+    Parameters
+    ----------
+    notebook_dir : str or Path
+        Folder holding one sub-folder per case; a case has a dashboard when its folder holds
+        ``dashboard.ipynb``.
+
+    Returns
+    -------
+    dict of str to Path
+        Sorted by case name; empty when no case has a dashboard.
+    """
+    folder = Path(notebook_dir)
+    if not folder.is_dir():
+        raise PlanetMLError(f"{folder}: notebook folder not found")
+    return {path.parent.name: path for path in sorted(folder.glob(f"*/{DASHBOARD_FILE}"))}
+
+
+def find_dashboard(case, notebook_dir="notebooks"):
+    """Return the path of ``case``'s dashboard; a PlanetMLError naming the available ones otherwise."""
+    dashboards = list_dashboards(notebook_dir)
+    if case not in dashboards:
+        available = ", ".join(dashboards) or "none"
+        raise PlanetMLError(f"{Path(notebook_dir) / case / DASHBOARD_FILE}: no such dashboard "
+                            f"(available: {available})")
+    return dashboards[case]
+
+
+def voila_command(notebook, port=8866, ip=LOOPBACK):
+    """Return the argument list that serves ``notebook`` with standalone Voila.
+
+    The server takes exactly ``port`` (no silent move to the next free one, so the printed
+    URL is right), opens no browser, and a cell that fails shows its error message in the page
+    rather than Voila's hint about command-line options (that hint does not help a workshop
+    participant; the traceback is in the server log either way).
+
+    Examples
+    --------
+    >>> voila_command("notebooks/icme/dashboard.ipynb", port=8870)[3:5]
+    ['notebooks/icme/dashboard.ipynb', '--Voila.port=8870']
+    """
+    if not 0 < port < 65536:
+        raise PlanetMLError(f"port {port} is not between 1 and 65535")
+    return [
+        sys.executable, "-m", "voila", str(notebook),
+        f"--Voila.port={port}",
+        "--Voila.port_retries=0",
+        f"--Voila.ip={ip}",
+        "--Voila.open_browser=False",
+        f"--VoilaExecutor.cell_error_instruction={ERROR_INSTRUCTION}",
+    ]
+
+
+def serve_dashboard(case, notebook_dir="notebooks", port=8866, ip=LOOPBACK):
+    """Run ``case``'s dashboard in the foreground until Ctrl-C; print the URL to open first.
+
+    Returns
+    -------
+    int
+        Voila's exit code.
+    """
+    command = voila_command(find_dashboard(case, notebook_dir), port=port, ip=ip)
+    host = LOOPBACK if ip in ("0.0.0.0", "") else ip
+    print(f"PlanetML: {case} dashboard at http://{host}:{port}/", flush=True)
+    if ip != LOOPBACK:
+        print(f"PlanetML: warning: no token; anyone who can reach {ip}:{port} can use the dashboard",
+              file=sys.stderr, flush=True)
+    return subprocess.call(command)

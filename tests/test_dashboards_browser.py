@@ -1,0 +1,162 @@
+"""Every dashboard in a real browser: standalone Voila (as `planetml dashboard` starts it), driven by Chromium.
+
+For each ``notebooks/<case>/dashboard.ipynb``: the widgets render, changing an input updates the
+results within seconds, no error shows in the page or the server log, and a screenshot is kept in
+``tests/artifacts/<case>_dashboard.png``.
+"""
+
+import os
+import socket
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from planetml_lib.dashboards.serve import list_dashboards, voila_command
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium, headless and offline: no sandbox (root in containers), no GPU, no
+# background traffic to Google services that would only time out here.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DASHBOARDS = list_dashboards(ROOT / "notebooks")
+UPDATE_TIMEOUT_MS = 10_000
+# What a dashboard shows, as one string: HTML outputs (tables, status lines) and figures (image data).
+RESULTS_JS = """() => Array.from(document.querySelectorAll('.widget-html-content, .jupyter-widgets img'))
+    .map(e => e.tagName === 'IMG' ? e.src : e.textContent).join('\\n')"""
+ERROR_MARKS = ("There was an error when executing cell", "⚠")
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} missing: `make test` installs it (apt-get install chromium)")
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 1800}}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port, process, log, deadline=60):
+    """Wait until the server listens (a TCP connect, so no page request starts a kernel early)."""
+    start = time.monotonic()
+    while time.monotonic() - start < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"Voila exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"Voila did not listen on port {port} within {deadline} s:\n{log.read_text()}")
+
+
+@contextmanager
+def voila(notebook, log):
+    """Serve ``notebook`` with standalone Voila in fast mode; yield its URL; stop it afterwards."""
+    port = free_port()
+    with log.open("w") as out:
+        process = subprocess.Popen(voila_command(notebook, port=port), stdout=out, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PLANETML_FAST": "1"}, cwd=ROOT)
+    try:
+        wait_for_port(port, process, log)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        process.terminate()  # Voila shuts its kernels down on SIGTERM
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def settled_results(page, pause_s=0.75, deadline_s=15):
+    """The results once they stop changing (an output is cleared before it is redrawn)."""
+    previous, start = page.evaluate(RESULTS_JS), time.monotonic()
+    while time.monotonic() - start < deadline_s:
+        time.sleep(pause_s)
+        current = page.evaluate(RESULTS_JS)
+        if current == previous:
+            return current
+        previous = current
+    pytest.fail(f"the dashboard's results kept changing for {deadline_s} s")
+
+
+def assert_updates(page, before, action, log):
+    """The results differ from ``before`` within a few seconds; return the settled new results."""
+    try:
+        page.wait_for_function(f"before => ({RESULTS_JS})() !== before", arg=before, timeout=UPDATE_TIMEOUT_MS)
+    except PlaywrightTimeoutError:
+        pytest.fail(f"{action}: the results did not change within {UPDATE_TIMEOUT_MS / 1000:.0f} s\n"
+                    f"--- Voila log ---\n{log.read_text()}")
+    after = settled_results(page)
+    assert after != before, f"{action}: the results changed, then changed back"
+    return after
+
+
+def change_dropdown(page):
+    """Pick the next option of the first dropdown; False when the dashboard has none."""
+    select = page.locator(".widget-dropdown select").first
+    if not select.count():
+        return False
+    options = select.locator("option").all_text_contents()
+    assert len(options) > 1, "the dropdown offers a single choice"
+    current = select.evaluate("s => s.selectedIndex")
+    select.select_option(index=(current + 1) % len(options))
+    return True
+
+
+def move_slider(page):
+    """Move the last handle of the first slider to its lowest position; False when there is none."""
+    handle = page.locator(".widget-slider .noUi-handle").last
+    if not handle.count():
+        return False
+    handle.focus()
+    handle.press("Home")
+    return True
+
+
+def assert_no_error_shown(page, log):
+    text = page.inner_text("body")
+    for mark in ERROR_MARKS:
+        assert mark not in text, f"the page shows an error:\n{text}\n--- Voila log ---\n{log.read_text()}"
+
+
+@pytest.mark.parametrize("case", list(DASHBOARDS))
+def test_dashboard_renders_and_updates_in_a_browser(case, page, tmp_path):
+    log = tmp_path / "voila.log"
+    with voila(DASHBOARDS[case], log) as url:
+        page.goto(url, timeout=90_000)  # Voila streams the page: it has loaded once every cell has run
+        assert_no_error_shown(page, log)
+        page.wait_for_selector(".jupyter-widgets", timeout=30_000)
+        results = settled_results(page)
+        assert results, "the dashboard shows no results (no HTML output, no figure)"
+        assert_no_error_shown(page, log)
+        changed = 0
+        for action in (move_slider, change_dropdown):
+            if action(page):
+                results = assert_updates(page, results, action.__name__, log)
+                assert_no_error_shown(page, log)
+                changed += 1
+        assert changed, "no input to change: teach this test how to drive the dashboard"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"{case}_dashboard.png", full_page=True)
+    assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def test_every_case_folder_with_a_dashboard_is_tested():
+    assert "icme" in DASHBOARDS
