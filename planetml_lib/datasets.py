@@ -9,6 +9,9 @@ Examples
 >>> ds.attrs["spacecraft"], ds.sizes["time"]
 ('STEREO-A', 47104)
 >>> icmes = load_catalog("icmecat", spacecraft="STEREO-A")
+>>> crossings = load_catalog("philpott2020")
+>>> int(crossings["label"].value_counts()["magnetopause_in"])
+4076
 """
 
 from pathlib import Path
@@ -17,7 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from planetml_lib.errors import PlanetMLError
-from planetml_lib.io.catalogs import read_icmecat
+from planetml_lib.io.catalogs import read_icmecat, read_messenger_orbits, read_philpott
 from planetml_lib.io.cdf import read_cdaweb
 from planetml_lib.io.solarwind import read_solarwind_csv
 from planetml_lib.preprocess.solarwind import add_derived_features
@@ -43,13 +46,21 @@ SAMPLES = {
         "Wind MFI (1 min, GSM) and SWE (92 s) CDFs, 2024-05-10..12, 10-min means; ICME shock 05-10 16:36 UT",
     ),
 }
-#: Event catalogues: name -> (file under DATA_DIR, description).
+#: Event catalogues: name -> (file under DATA_DIR, description, reader).
 CATALOGS = {
     "icmecat": (
         "icme/icmecat_v20.csv",
         "HELCATS ICMECAT v2.0, 739 ICMEs 2007-2019 (Moestl et al.)",
+        read_icmecat,
+    ),
+    "philpott2020": (
+        "mercury/philpott2020_boundaries.csv.gz",
+        "MESSENGER bow-shock and magnetopause crossings, 16,239 traversals of orbits 12-4104 (Philpott et al. 2020)",
+        read_philpott,
     ),
 }
+#: MESSENGER orbit list (orbit number, start, end) under DATA_DIR, from PyMess.
+MESSENGER_ORBITS = "mercury/messenger_orbits.dat.gz"
 
 
 def _lookup(name: str, table: dict, kind: str) -> tuple:
@@ -70,7 +81,7 @@ def list_samples() -> pd.DataFrame:
         (absolute path).
     """
     rows = [(name, "sample", desc, DATA_DIR / file) for name, (file, _, desc) in SAMPLES.items()]
-    rows += [(name, "catalog", desc, DATA_DIR / file) for name, (file, desc) in CATALOGS.items()]
+    rows += [(name, "catalog", desc, DATA_DIR / file) for name, (file, desc, _) in CATALOGS.items()]
     return pd.DataFrame(rows, columns=["name", "kind", "description", "file"])
 
 
@@ -118,15 +129,41 @@ def load_catalog(name: str, spacecraft: str | None = None) -> pd.DataFrame:
 
     Parameters
     ----------
-    name : {"icmecat"}
-        Catalogue name.
+    name : {"icmecat", "philpott2020"}
+        Catalogue name: the ICMECAT (:func:`~planetml_lib.io.catalogs.read_icmecat`) or
+        the MESSENGER boundary crossings of Philpott et al. (2020), one event per
+        traversal with extras ``orbit`` and the MSO position at ``start``
+        (:func:`~planetml_lib.io.catalogs.read_philpott`).
     spacecraft : str, optional
-        Keep only this spacecraft's events (e.g. "STEREO-A").
+        Keep only this spacecraft's events (e.g. "STEREO-A"); ICMECAT only.
 
     Returns
     -------
     pandas.DataFrame
-        Events contract (see :func:`~planetml_lib.io.catalogs.read_icmecat`).
+        Events contract.
     """
-    file, _ = _lookup(name, CATALOGS, "catalog")
-    return read_icmecat(DATA_DIR / file, spacecraft=spacecraft)
+    file, _, reader = _lookup(name, CATALOGS, "catalog")
+    if reader is read_icmecat:
+        return reader(DATA_DIR / file, spacecraft=spacecraft)
+    if spacecraft is not None:
+        raise PlanetMLError(f"catalog {name!r} has no spacecraft selection; drop spacecraft={spacecraft!r}")
+    return reader(DATA_DIR / file)
+
+
+def load_messenger_orbits() -> pd.DataFrame:
+    """Load MESSENGER's orbits around Mercury, 2011-03-23 to 2015-04-30 (PyMess list).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per orbit (4,076; numbers 11-4104, 136-152 missing), apoapsis to
+        apoapsis: ``start``, ``end`` (datetime64[ns], UTC), ``label`` "orbit" and
+        ``orbit`` (int). Periods are 12 h until April 2012, then 8 h.
+
+    Examples
+    --------
+    >>> orbits = load_messenger_orbits()
+    >>> orbits.loc[orbits["orbit"] == 12, ["start", "end"]].iloc[0].tolist()
+    [Timestamp('2011-03-23 19:37:54'), Timestamp('2011-03-24 07:41:54')]
+    """
+    return read_messenger_orbits(DATA_DIR / MESSENGER_ORBITS)

@@ -1,9 +1,10 @@
-"""Tests for planetml_lib.datasets (the shipped STEREO samples and ICMECAT)."""
+"""Tests for planetml_lib.datasets: shipped STEREO and Wind samples, ICMECAT, Philpott crossings, MESSENGER orbits."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from planetml_lib.datasets import DATA_DIR, list_samples, load_catalog, load_sample
+from planetml_lib.datasets import DATA_DIR, list_samples, load_catalog, load_messenger_orbits, load_sample
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.testing import assert_events_contract, assert_timeseries_contract
 
@@ -11,7 +12,7 @@ from planetml_lib.testing import assert_events_contract, assert_timeseries_contr
 def test_list_samples_points_to_existing_files():
     samples = list_samples()
     assert list(samples.columns) == ["name", "kind", "description", "file"]
-    assert set(samples["name"]) == {"stereoa_2019", "stereob_2013_2014", "wind_2024_05", "icmecat"}
+    assert set(samples["name"]) == {"stereoa_2019", "stereob_2013_2014", "wind_2024_05", "icmecat", "philpott2020"}
     assert all(path.exists() for path in samples["file"])  # wind_2024_05 is a folder of CDF files
     assert (DATA_DIR / "README.md").is_file()
 
@@ -60,5 +61,31 @@ def test_unknown_names_list_valid_choices():
         PlanetMLError, match="unknown sample 'wind'; valid: stereoa_2019, stereob_2013_2014, wind_2024_05"
     ):
         load_sample("wind")
-    with pytest.raises(PlanetMLError, match="valid: icmecat"):
+    with pytest.raises(PlanetMLError, match="valid: icmecat, philpott2020"):
         load_catalog("donki")
+
+
+def test_load_philpott_catalog_from_gzip():
+    crossings = load_catalog("philpott2020")
+    assert_events_contract(crossings)
+    assert len(crossings) == 16239 and crossings["orbit"].nunique() == 4080
+    assert crossings["label"].value_counts().to_dict() == {
+        "magnetopause_in": 4076, "bow_shock_in": 4057, "magnetopause_out": 4055, "bow_shock_out": 4051}
+    first = crossings.iloc[0]
+    assert (first["start"], first["end"], first["label"], first["orbit"]) == (
+        pd.Timestamp("2011-03-23 23:47:02.700"), pd.Timestamp("2011-03-23 23:59:44.400"), "bow_shock_in", 12)
+    assert first["x_mso_km"] == pytest.approx(6275.334)
+    with pytest.raises(PlanetMLError, match="catalog 'philpott2020' has no spacecraft selection"):
+        load_catalog("philpott2020", spacecraft="MESSENGER")
+
+
+def test_load_messenger_orbits():
+    orbits = load_messenger_orbits()
+    assert_events_contract(orbits)
+    assert len(orbits) == 4076 and orbits["orbit"].is_unique and orbits["orbit"].dtype == np.int64
+    assert orbits["orbit"].min() == 11 and orbits["orbit"].max() == 4104
+    assert (orbits["start"].iloc[1:].to_numpy() >= orbits["end"].iloc[:-1].to_numpy()).all()  # no overlaps
+    hours = (orbits["end"] - orbits["start"]).dt.total_seconds() / 3600
+    assert hours.median() == pytest.approx(7.92, abs=0.01) and hours.max() == pytest.approx(12.07, abs=0.01)
+    last = orbits.iloc[-1]
+    assert (last["start"], last["end"]) == (pd.Timestamp("2015-04-30 07:00:44"), pd.Timestamp("2015-04-30 15:01:55"))

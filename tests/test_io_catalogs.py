@@ -12,6 +12,7 @@ from planetml_lib.io.catalogs import (
     parse_times,
     read_cluster_crossings,
     read_icmecat,
+    read_messenger_orbits,
     read_philpott,
     read_winslow,
 )
@@ -23,6 +24,7 @@ PHILPOTT = DATA / "philpott2020_boundaries_excerpt.csv"
 WINSLOW_BS = DATA / "winslow_james_bowshock_excerpt.dat"
 WINSLOW_MP = DATA / "winslow_james_magnetopause_excerpt.dat"
 CLUSTER = DATA / "cluster_bowshock_crossings_excerpt.txt"
+ORBITS = DATA / "messenger_orbits_excerpt.dat"
 
 
 def assert_events(events: pd.DataFrame) -> None:
@@ -227,3 +229,20 @@ def test_cluster_bad_spacecraft(tmp_path):
     lines[1] = lines[1].replace("C2", "C7")
     with pytest.raises(DataFormatError, match="'C7' is not C1-C4 at line 2"):
         read_cluster_crossings(_write_lines(tmp_path / "cluster.txt", lines))
+
+
+def test_messenger_orbits_are_events_rounded_to_the_second():
+    orbits = read_messenger_orbits(ORBITS)
+    assert_events(orbits)
+    assert len(orbits) == 20 and orbits["orbit"].tolist() == list(range(11, 31))
+    assert set(orbits["label"]) == {"orbit"}
+    # 20110323 19.6316662 h -> 19:37:53.998 -> 19:37:54; 20110324 7.6983333 h -> 07:41:54.
+    assert (orbits.at[1, "start"], orbits.at[1, "end"]) == (pd.Timestamp("2011-03-23 19:37:54"),
+                                                            pd.Timestamp("2011-03-24 07:41:54"))
+
+
+def test_messenger_orbits_bad_number_names_line(tmp_path):
+    bad = tmp_path / "orbits.dat"
+    bad.write_text("   11 20110323 15.9099998 20110323 19.6261120\n  1x2 20110323 19.6316662 20110324  7.6983333\n")
+    with pytest.raises(DataFormatError, match=f"{bad}: non-integer '1x2' in column 'orbit' at line 2"):
+        read_messenger_orbits(bad)

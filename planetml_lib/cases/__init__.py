@@ -2,15 +2,17 @@
 
 Each case module provides ``TITLE``, ``Config`` (frozen dataclass with ``Config.fast()``),
 ``load_data(config)``, ``build_model(config)``, ``train(config, data)``,
-``load_trained(folder)``, ``predict(trained, ds)``, ``evaluate(trained, ds)`` and
-``plot_results(trained, ds)``. A new case is one module plus one line in ``CASES``.
+``load_trained(folder)``, ``predict(trained, ds)``, ``evaluate(trained, ds)`` (tidy metrics
+whose ``level`` column takes the values in ``METRIC_LEVELS``) and ``plot_results(trained, ds)``.
+A new case is one module plus one line in ``CASES``.
 """
 
-from planetml_lib.cases import icme, solarwind_tutorial
+from planetml_lib.cases import icme, mercury_boundaries, solarwind_tutorial
 from planetml_lib.errors import PlanetMLError
 
 CASES = {
     "icme": icme,
+    "mercury_boundaries": mercury_boundaries,
     "solarwind_tutorial": solarwind_tutorial,
 }
 

@@ -46,6 +46,7 @@ from planetml_lib.train.systems import DiceBCELoss, MaskedMSELoss, make_optimize
 from planetml_lib.viz import plot_prediction
 
 TITLE = "ICME detection in solar-wind in-situ data: ResUNet++ vs. the Nguyen et al. (2019) baseline"
+METRIC_LEVELS = ("sample", "event_lenient", "event_strict")  # the ``level`` column of evaluate()
 LABEL = "icme_label"
 SHIPPED_MODEL = DATA_DIR / "models" / "icme_resunetpp1d"
 

@@ -28,6 +28,7 @@ from planetml_lib.train.systems import DiceBCELoss
 from planetml_lib.viz import plot_prediction
 
 TITLE = "Tutorial: ICME samples in STEREO solar wind with a small 1-D CNN (train STEREO-B, test STEREO-A)"
+METRIC_LEVELS = ("sample", "event_lenient", "event_strict")  # the ``level`` column of evaluate()
 LABEL = "icme_label"
 
 

@@ -4,19 +4,12 @@ Predictions for a whole series are computed once and cached, so moving the time 
 only redraws the figure and the table (well under a second).
 """
 
-import html
-import sys
-import tempfile
-import traceback
-from pathlib import Path
-
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import display
 
 from planetml_lib.cases import icme
 from planetml_lib.cases.series_detection import catalogue_events
+from planetml_lib.dashboards.common import error_html, run_guarded, save_uploads, show_figure
 from planetml_lib.datasets import load_sample
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.preprocess import regularize
@@ -42,10 +35,6 @@ def _reference(ds):
         return catalogue_events(ds)
     except PlanetMLError:
         return pd.DataFrame({"start": pd.to_datetime([]), "end": pd.to_datetime([]), "label": []})
-
-
-def _error_html(message):
-    return f"<span style='color:#b00'>⚠ {html.escape(str(message))}</span>"
 
 
 def _overlapping(events, first, last):
@@ -82,19 +71,7 @@ class ICMEDashboard:
         self._guard(self._select_sample)
 
     def _guard(self, callback):
-        """Run a callback; show any error in the page instead of a blank or a frozen figure.
-
-        A user error (PlanetMLError) is shown as it is; anything else is a bug: the page names
-        it and the traceback goes to the server's log (the terminal that started the dashboard).
-        """
-        try:
-            self.status.value = ""
-            callback()
-        except PlanetMLError as error:
-            self.status.value = _error_html(error)
-        except Exception as error:  # a widget callback has no caller to report to
-            traceback.print_exc(file=sys.__stderr__)
-            self.status.value = _error_html(f"unexpected {type(error).__name__}: {error} (details in the server log)")
+        run_guarded(self.status, callback)
 
     def _on_range(self, _change):
         self._guard(self._redraw)
@@ -124,15 +101,9 @@ class ICMEDashboard:
         self._use(name, _load_series(name))
 
     def _select_upload(self):
-        files = self.upload.value
-        if not files:
+        if not self.upload.value:
             return
-        folder = Path(tempfile.mkdtemp(prefix="planetml_upload_"))
-        paths = []
-        for item in files:
-            path = folder / Path(item["name"]).name
-            path.write_bytes(bytes(item["content"]))
-            paths.append(path)
+        paths = save_uploads(self.upload.value)
         self._use(tuple(sorted(p.name for p in paths)), icme.read_input(paths))
 
     def _redraw(self):
@@ -140,13 +111,9 @@ class ICMEDashboard:
         first, last = self.days.value[0], self.days.value[1] + pd.Timedelta(days=1)
         window = slice(first, last)
         events, reference = _overlapping(events, first, last), _overlapping(reference, first, last)
-        self.figure.clear_output(wait=True)
-        with self.figure:
-            fig = plot_prediction(ds.sel(time=window), probability.sel(time=window), reference, events,
-                                  variables=("bt", "bz", "vt"),
-                                  threshold=self.trained.metadata["postprocessing"]["threshold"])
-            display(fig)
-            plt.close(fig)
+        show_figure(self.figure, plot_prediction(ds.sel(time=window), probability.sel(time=window), reference,
+                                                 events, variables=("bt", "bz", "vt"),
+                                                 threshold=self.trained.metadata["postprocessing"]["threshold"]))
         self.table.value = _events_html(events, reference)
 
 
@@ -159,4 +126,4 @@ def build_dashboard(model_folder=HELDOUT_MODEL):
     try:
         return ICMEDashboard(model_folder).widget
     except PlanetMLError as error:
-        return widgets.HTML(_error_html(error))
+        return widgets.HTML(error_html(error))

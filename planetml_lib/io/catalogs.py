@@ -249,6 +249,37 @@ def read_winslow(path: str | os.PathLike, boundary: str | None = None) -> pd.Dat
     return build_events(frame, path)
 
 
+def read_messenger_orbits(path: str | os.PathLike) -> pd.DataFrame:
+    """Read the MESSENGER orbit list of PyMess (``orbits.dat``) as events, one per orbit.
+
+    Each line is ``orbit Date0 ut0 Date1 ut1``: the orbit number and its start and end
+    (YYYYMMDD and decimal hours, UT), apoapsis to apoapsis; times are rounded to the
+    second. Orbit numbers are those of the Philpott et al. (2020) list, except near the
+    missing orbits 136-152.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Whitespace-separated file without a header (``.gz`` accepted).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Events with ``label`` "orbit" and extra ``orbit`` (int).
+    """
+    names = ["orbit", "Date0", "ut0", "Date1", "ut1"]
+    table = read_table(path, names, first_line=1, sep=r"\s+", header=None, names=names)
+    frame = pd.DataFrame(
+        {
+            "start": _winslow_times(table, "Date0", "ut0", path).dt.round("s"),
+            "end": _winslow_times(table, "Date1", "ut1", path).dt.round("s"),
+            "label": "orbit",
+            "orbit": integers(table["orbit"], path, "orbit"),
+        }
+    )
+    return build_events(frame, path)
+
+
 def read_cluster_crossings(path: str | os.PathLike) -> pd.DataFrame:
     """Read the Kruparova et al. (2019) Cluster bow-shock crossing list.
 

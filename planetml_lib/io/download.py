@@ -1,10 +1,12 @@
-"""Optional download of CDF files from NASA CDAWeb, through its REST web services (CDAS).
+"""Optional downloads: CDF files from NASA CDAWeb (REST web services, CDAS) and MESSENGER
+magnetometer tables from the NASA PDS Planetary Plasma Interactions (PPI) node.
 
 Nothing here runs unless called: the package and its tests work offline with the
-shipped files. One call asks CDAWeb to cut a CDF of the requested variables and
-time range, then fetches that file and writes it atomically, so an interrupted
-download never leaves a partial file. Requests use only the standard library.
-Web service documentation: https://cdaweb.gsfc.nasa.gov/WebServices/REST/.
+shipped files. For CDAWeb one call asks the service to cut a CDF of the requested
+variables and time range, then fetches that file; for PDS it fetches one daily table
+by its archive path. Files are written atomically, so an interrupted download never
+leaves a partial file. Requests use only the standard library.
+CDAWeb web services: https://cdaweb.gsfc.nasa.gov/WebServices/REST/.
 """
 
 import json
@@ -23,10 +25,16 @@ from planetml_lib import __version__
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.io.atomic import atomic_write
 from planetml_lib.io.cdf import LAYOUTS
+from planetml_lib.io.pds import read_messenger_mag
 
 #: Root of the CDAWeb REST services.
 CDAWEB_URL = "https://cdaweb.gsfc.nasa.gov/WS/cdasr/1"
-_HEADERS = {"Accept": "application/json", "User-Agent": f"planetml_lib/{__version__}"}
+#: PDS PPI folder of MESSENGER MAG averages in MSO (data set MESS-E_V_H_SW-MAG-4-SUMM-CALIBRATED-V1.0).
+PDS_MESSENGER_MAG_URL = "https://pds-ppi.igpp.ucla.edu/data/mess-mag-calibrated/data/mso-avg"
+#: Averaging times (s) of the PDS MESSENGER MAG tables.
+MESSENGER_MAG_CADENCES = (1, 5, 10, 60)
+_USER_AGENT = f"planetml_lib/{__version__}"
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
 def _utc(value, name: str) -> pd.Timestamp:
@@ -69,13 +77,13 @@ def cdaweb_data_url(dataset_id: str, start, end, variables: Sequence[str], base_
     return f"{base_url.rstrip('/')}/dataviews/sp_phys/datasets/{dataset}/data/{times}/{names}?format=cdf"
 
 
-def _open_url(url: str, timeout: float):
-    """Open ``url``; network and HTTP failures become a one-line PlanetMLError."""
-    request = urllib.request.Request(url, headers=_HEADERS)
+def _open_url(url: str, timeout: float, service: str = "CDAWeb", accept: str = "application/json"):
+    """Open ``url``; network and HTTP failures become a one-line PlanetMLError naming ``service``."""
+    request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": _USER_AGENT})
     try:
         return urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as err:
-        raise PlanetMLError(f"CDAWeb answered HTTP {err.code} ({err.reason}) to {url}") from None
+        raise PlanetMLError(f"{service} answered HTTP {err.code} ({err.reason}) to {url}") from None
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", err)
         host = urllib.parse.urlsplit(url).netloc
@@ -155,4 +163,66 @@ def download_cdaweb(
                 pass
         except (OSError, ValueError):
             raise PlanetMLError(f"the file CDAWeb sent ({file_url}) is not a CDF") from None
+    return target
+
+
+def messenger_mag_url(date, cadence_s: int = 1, base_url: str = PDS_MESSENGER_MAG_URL) -> str:
+    """URL of the PDS table of MESSENGER MAG averages in MSO for one day.
+
+    The archive holds ``<year>/<first doy>_<last doy>_<MON>/MAGMSOSCIAVG<yy><doy>_<cc>_V08.TAB``,
+    one folder per month (day-of-year range of the month).
+
+    Examples
+    --------
+    >>> messenger_mag_url("2012-03-01T15:00", 10)
+    'https://pds-ppi.igpp.ucla.edu/data/mess-mag-calibrated/data/mso-avg/2012/061_091_MAR/MAGMSOSCIAVG12061_10_V08.TAB'
+    """
+    if cadence_s not in MESSENGER_MAG_CADENCES:
+        raise PlanetMLError(f"cadence_s={cadence_s!r} is not one of {MESSENGER_MAG_CADENCES} (seconds)")
+    day = _utc(date, "date").normalize()
+    first, last = day.replace(day=1), day + pd.offsets.MonthEnd(0)
+    folder = f"{day:%Y}/{first.day_of_year:03d}_{last.day_of_year:03d}_{_MONTHS[day.month - 1]}"
+    return f"{base_url.rstrip('/')}/{folder}/MAGMSOSCIAVG{day:%y}{day.day_of_year:03d}_{cadence_s:02d}_V08.TAB"
+
+
+def download_messenger_mag(
+    date, cadence_s: int, folder: str | os.PathLike, *, base_url: str = PDS_MESSENGER_MAG_URL, timeout: float = 120.0
+) -> Path:
+    """Download one day of MESSENGER magnetometer averages in MSO from the NASA PDS PPI node.
+
+    Parameters
+    ----------
+    date : str, datetime or pandas.Timestamp
+        Any time of the wanted day (UTC). MESSENGER orbited Mercury from 2011-03-18 to 2015-04-30.
+    cadence_s : {1, 5, 10, 60}
+        Averaging time (s); a 1-s day file is about 15 MB.
+    folder : str or os.PathLike
+        Destination folder, created if missing.
+    base_url : str
+        Folder of the MSO averages in the archive (change it for a mirror or a test server).
+    timeout : float
+        Seconds to wait for the server.
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder / "MAGMSOSCIAVG<yy><doy>_<cc>_V08.TAB"``, written atomically; read it with
+        :func:`~planetml_lib.io.pds.read_messenger_mag`.
+
+    Raises
+    ------
+    PlanetMLError
+        One line: the server cannot be reached ("cannot reach <host>: offline? ..."), it
+        answered with an HTTP error (e.g. 404 for a day without data), the file is not a
+        MESSENGER MAG table, or ``date``/``cadence_s`` are not valid.
+    """
+    url = messenger_mag_url(date, cadence_s, base_url)
+    target = Path(folder) / url.rsplit("/", 1)[1]
+    with atomic_write(target) as tmp:
+        with _open_url(url, timeout, service="PDS PPI", accept="*/*") as response, open(tmp, "wb") as out:
+            shutil.copyfileobj(response, out)
+        try:
+            read_messenger_mag(tmp)
+        except PlanetMLError as err:
+            raise PlanetMLError(f"the file PDS PPI sent ({url}) is not a MESSENGER MAG table: {err}") from None
     return target

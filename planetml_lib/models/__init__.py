@@ -5,6 +5,7 @@ A trained model folder stores the registry name and the constructor options
 without pickles.
 """
 
+from planetml_lib.models.cnnlstm import CNNLSTM
 from planetml_lib.models.convnet1d import ConvNet1d
 from planetml_lib.models.nguyen2019 import NguyenCNN
 from planetml_lib.models.resunetpp1d import ResUNetPP1d
@@ -13,6 +14,7 @@ MODELS = {
     "convnet1d": ConvNet1d,
     "resunetpp1d": ResUNetPP1d,
     "nguyen2019": NguyenCNN,
+    "cnnlstm": CNNLSTM,
 }
 
 
@@ -46,4 +48,4 @@ def create_model(name, **options):
     return MODELS[name](**options)
 
 
-__all__ = ["MODELS", "ConvNet1d", "NguyenCNN", "ResUNetPP1d", "create_model"]
+__all__ = ["CNNLSTM", "MODELS", "ConvNet1d", "NguyenCNN", "ResUNetPP1d", "create_model"]

@@ -29,7 +29,7 @@ CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
 
 
-def _plain(value):
+def plain_json(value):
     """Return ``value`` with numpy scalars and arrays as Python numbers and lists, NaN and inf as None.
 
     Keeps the files strict JSON, readable by any JSON parser (undefined scores become null).
@@ -39,16 +39,16 @@ def _plain(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: plain_json(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
+        return [plain_json(item) for item in value]
     return value
 
 
 def _write_json(path, data):
     """Write ``data`` as indented, strict JSON; PlanetMLError if it holds other objects."""
     try:
-        text = json.dumps(_plain(data), indent=2, allow_nan=False)
+        text = json.dumps(plain_json(data), indent=2, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise PlanetMLError(f"{path.name}: cannot write as JSON ({exc})") from None
     path.write_text(text + "\n", encoding="utf-8")

@@ -1,0 +1,91 @@
+"""Mercury boundaries case on SIMULATED MESSENGER orbits: CNN+LSTM skill, the rule baseline,
+active learning against random selection, and speed.
+
+Simulates consecutive complete orbits from ``Config.first_orbit`` (train 40, validation 10,
+test 10; real orbit times and real Philpott crossing times, simulated fields), trains the
+CNN+LSTM, scores regions per sample and crossings by timing on the test orbits, runs the
+rule-based bow-shock labeller on the same orbits, and compares learning curves (macro F1 on
+the test orbits against labelled orbits) for entropy and random selection. Prints the figures
+and writes ``benchmarks/results/mercury_boundaries.json``. With ``--ship`` it saves the model.
+
+Run: ``.venv/bin/python benchmarks/mercury_boundaries.py [--fast] [--ship]``
+"""
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from planetml_lib.cases import mercury_boundaries as case
+from planetml_lib.evaluate.crossings import evaluate_crossings
+from planetml_lib.models.artifacts import plain_json
+
+RESULTS = Path(__file__).parent / "results" / "mercury_boundaries.json"
+
+
+def tidy_to_dict(metrics):
+    """{level: {class: {metric: value}}} from a tidy metrics table."""
+    out = {}
+    for row in metrics.to_dict(orient="records"):
+        out.setdefault(row["level"], {}).setdefault(row["class"], {})[row["metric"]] = float(row["value"])
+    return out
+
+
+def rule_baseline(config, data):
+    """The rule-based labeller (settings chosen on the validation orbits), scored like the network."""
+    rules, _ = case.fit_rule_baseline(config, data["validation"])
+    test = data["test"]
+    predicted = rules.predict(test)
+    truth = case.reference_crossings(test)
+    truth = truth[truth["label"].str.startswith("bow_shock")]
+    scores = evaluate_crossings(predicted, truth, max_offset=config.max_offset)
+    return scores, {"window_s": rules.window_s, "z_threshold": rules.z_threshold}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fast", action="store_true", help="tiny settings, to check that the script runs")
+    parser.add_argument("--ship", action="store_true", help="also write the shipped model folder")
+    args = parser.parse_args()
+    config = case.Config.fast() if args.fast else case.Config(progress=False)
+    start = time.perf_counter()
+    data = case.load_data(config)
+    simulate_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    trained = case.train(config, data)
+    train_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    metrics = case.evaluate(trained, data["test"])
+    evaluate_seconds = time.perf_counter() - start
+    results = {
+        "what": "SIMULATED MESSENGER orbits (real orbit and crossing times, simulated field); split by orbit",
+        "config": "fast" if args.fast else "default",
+        "orbits": {name: sorted({int(k) for k in ds["orbit"].values}) for name, ds in data.items()},
+        "machine": {"torch_threads": torch.get_num_threads(), "platform": platform.platform(), "device": "cpu"},
+        "simulate_and_prepare_seconds": simulate_seconds,
+        "train_seconds": train_seconds,
+        "epochs_run": int(len(trained.history)),
+        "train_seconds_per_epoch": float(trained.history["seconds"].mean()),
+        "predict_and_score_test_orbits_seconds": evaluate_seconds,
+        "cnnlstm_test": tidy_to_dict(metrics),
+    }
+    rule_scores, results["rule_baseline_settings_from_validation"] = rule_baseline(config, data)
+    results["rule_baseline_test"] = tidy_to_dict(rule_scores.assign(level="crossing"))
+    print(json.dumps(plain_json(results), indent=2), flush=True)
+    rounds = dict(initial=2, per_round=2, n_rounds=2, epochs=1) if args.fast else dict(initial=4, per_round=4,
+                                                                                       n_rounds=5, epochs=6)
+    for strategy in ("entropy", "random"):
+        curve = case.active_learning_curve(config, data, strategy=strategy, **rounds)
+        results[f"active_learning_{strategy}"] = curve[["n_labelled", "metric"]].to_dict(orient="records")
+        print(strategy, curve, flush=True)
+    if args.ship:
+        trained.save(case.SHIPPED_MODEL)
+    if not args.fast:
+        RESULTS.write_text(json.dumps(plain_json(results), indent=2, allow_nan=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

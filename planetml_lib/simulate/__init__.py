@@ -1,0 +1,16 @@
+"""Simulators that make labelled data in the package's contracts where real data cannot be shipped.
+
+:mod:`planetml_lib.simulate.messenger` simulates MESSENGER magnetometer data around
+Mercury on real orbits, labelled by the real Philpott et al. (2020) boundary crossings.
+Everything here is a simulation and says so in ``ds.attrs["source"]``.
+"""
+
+from planetml_lib.simulate.messenger import (
+    SimulationParameters,
+    complete_orbits,
+    make_messenger,
+    simulate_orbit,
+    simulate_orbits,
+)
+
+__all__ = ["SimulationParameters", "complete_orbits", "make_messenger", "simulate_orbit", "simulate_orbits"]

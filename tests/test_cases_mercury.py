@@ -1,0 +1,56 @@
+"""Mercury boundaries case: real PDS files in, crossings out; the CLI; active learning glue."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from planetml_lib.cases import mercury_boundaries as case
+from planetml_lib.cli import main
+from planetml_lib.testing import assert_events_contract
+
+TAB = Path(__file__).parent / "data" / "MAGMSOSCIAVG11083_01_V08.TAB"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    config = case.Config.fast()
+    folder = tmp_path_factory.mktemp("mercury") / "model"
+    case.train(config, case.load_data(config)).save(folder)
+    return case.load_trained(folder), folder
+
+
+def test_splits_are_disjoint_by_orbit():
+    splits = case.split_orbits(case.Config())
+    sets = [set(orbits.tolist()) for orbits in splits.values()]
+    assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
+    assert [len(s) for s in sets] == [40, 10, 10]
+
+
+def test_read_input_numbers_the_orbits_of_a_pds_file():
+    ds = case.read_input([TAB])
+    assert ds.attrs["spacecraft"] == "MESSENGER" and np.unique(ds["orbit"].values).size == 1
+
+
+def test_predict_on_a_pds_file_averages_to_the_model_cadence(trained):
+    model, _ = trained
+    regions, crossings = case.predict(model, case.read_input([TAB]))
+    assert regions.sizes["time"] == 2  # 60 one-second rows averaged to the fast model's 60 s
+    assert_events_contract(crossings)
+
+
+def test_cli_predict_writes_crossings(trained, tmp_path, capsys):
+    _, folder = trained
+    output = tmp_path / "crossings.csv"
+    assert main(["predict", "mercury_boundaries", "--model", str(folder), "--input", str(TAB),
+                 "--output", str(output)]) == 0
+    assert output.read_text().startswith("start,end,label")
+
+
+def test_active_learning_never_labels_an_orbit_twice():
+    config = case.Config.fast()
+    data = case.load_data(config)
+    curve = case.active_learning_curve(config, data, initial=1, per_round=1, n_rounds=3, epochs=1)
+    labelled = curve.attrs["labelled"]
+    assert len(labelled) == len(set(labelled)) == 3
+    assert curve["n_labelled"].tolist() == [1, 2, 3]
