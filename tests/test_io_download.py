@@ -2,10 +2,9 @@
 
 import json
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from localhttp import QuietHandler, serving
 
 from planetml_lib.datasets import DATA_DIR
 from planetml_lib.errors import PlanetMLError
@@ -15,7 +14,7 @@ from planetml_lib.io.download import cdaweb_data_url, default_variables, downloa
 MFI = DATA_DIR / "icme" / "cdaweb_wind_2024-05" / "wi_h0s_mfi_20240510_20240512.cdf"
 
 
-class FakeCdas(BaseHTTPRequestHandler):
+class FakeCdas(QuietHandler):
     """Answers like CDAS under /ok, /empty (no data), /html (a non-CDF file) and 404 elsewhere."""
 
     requests = []
@@ -25,34 +24,22 @@ class FakeCdas(BaseHTTPRequestHandler):
         root = f"http://127.0.0.1:{self.server.server_port}"
         if self.path.startswith(("/ok/dataviews", "/html/dataviews")):
             kind = self.path.split("/")[1]
-            self._send(json.dumps({"FileDescription": [{"Name": f"{root}/files/{kind}.cdf"}]}).encode())
+            self.send_body(json.dumps({"FileDescription": [{"Name": f"{root}/files/{kind}.cdf"}]}).encode())
         elif self.path.startswith("/empty/"):
-            self._send(json.dumps({"Message": ["No data available."]}).encode())
+            self.send_body(json.dumps({"Message": ["No data available."]}).encode())
         elif self.path == "/files/ok.cdf":
-            self._send(MFI.read_bytes())
+            self.send_body(MFI.read_bytes())
         elif self.path == "/files/html.cdf":
-            self._send(b"<html>maintenance</html>")
+            self.send_body(b"<html>maintenance</html>")
         else:
             self.send_error(404, "Not Found")
 
-    def _send(self, body):
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeCdas)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(FakeCdas) as url:
+        yield url
 
 
 def closed_port():

@@ -1,11 +1,10 @@
 """Tests for the PDS MESSENGER MAG download, offline: a closed loopback port and a fake PDS server on 127.0.0.1."""
 
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from localhttp import QuietHandler, serving
 
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.io.download import download_messenger_mag, messenger_mag_url
@@ -14,7 +13,7 @@ from planetml_lib.io.pds import read_messenger_mag
 TAB = Path(__file__).parent / "data" / "MAGMSOSCIAVG11083_01_V08.TAB"
 
 
-class FakePds(BaseHTTPRequestHandler):
+class FakePds(QuietHandler):
     """Serves the test table under /ok/..., an HTML page under /html/... and 404 elsewhere."""
 
     requests = []
@@ -22,30 +21,18 @@ class FakePds(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 (http.server's name)
         FakePds.requests.append(self.path)
         if self.path.startswith("/ok/2011/060_090_MAR/MAGMSOSCIAVG11083_01_V08.TAB"):
-            self._send(TAB.read_bytes())
+            self.send_body(TAB.read_bytes())
         elif self.path.startswith("/html/"):
-            self._send(b"<html><body>maintenance</body></html>\n")
+            self.send_body(b"<html><body>maintenance</body></html>\n")
         else:
             self.send_error(404, "Not Found")
 
-    def _send(self, body):
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakePds)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(FakePds) as url:
+        yield url
 
 
 @pytest.mark.parametrize(("date", "cadence", "tail"), [

@@ -13,13 +13,7 @@ from planetml_lib.train import set_seed
 SMALL = {"conv_channels": (8, 8, 8), "lstm_hidden": 8, "dropout": 0.0}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny LSTMs run far faster on one thread than on several contended ones."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def small_model(in_channels=3, **options):

@@ -25,20 +25,21 @@ from planetml_lib.cases.series_detection import (
     VALID,
     catalogue_events,
     input_windows,
+    load_splits,
     predict_series,
     probability_to_events,
     score_detection,
 )
 from planetml_lib.cases.trained import TrainedModel
 from planetml_lib.cases.trained import load_trained as _load_trained
-from planetml_lib.datasets import DATA_DIR, load_sample
+from planetml_lib.datasets import DATA_DIR
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate import choose_event_postprocessing
 from planetml_lib.io.cdf import read_cdaweb
 from planetml_lib.io.solarwind import read_solarwind_csv
 from planetml_lib.models import create_model
 from planetml_lib.models.nguyen2019 import overlap_targets, overlaps_to_probability
-from planetml_lib.preprocess import DatasetScaler, regularize, split_by_time, to_windows
+from planetml_lib.preprocess import DatasetScaler, regularize, to_windows
 from planetml_lib.preprocess.solarwind import FEATURES, MAGNETIC_FEATURES, add_derived_features
 from planetml_lib.train.augment import ChannelDropout
 from planetml_lib.train.loop import fit, set_seed
@@ -94,12 +95,7 @@ class Config:
 
 def load_data(config):
     """Return ``{"train", "validation", "test"}`` regularised Datasets (10-min grid, ``valid`` mask)."""
-    stereo_b = regularize(load_sample(config.train_sample), config.freq)
-    splits = split_by_time(stereo_b, train=config.train_period, validation=config.validation_period)
-    splits["test"] = regularize(load_sample(config.test_sample), config.freq)
-    if config.max_samples:
-        splits = {name: ds.isel(time=slice(0, config.max_samples)) for name, ds in splits.items()}
-    return splits
+    return load_splits(config)
 
 
 def read_input(paths):

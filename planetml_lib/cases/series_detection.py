@@ -8,13 +8,35 @@ pieces here carry no case-specific settings: each takes what it needs as argumen
 import numpy as np
 import pandas as pd
 
-from planetml_lib.datasets import load_catalog
+from planetml_lib.datasets import load_catalog, load_sample
 from planetml_lib.device import get_device
 from planetml_lib.evaluate import evaluate_binary, evaluate_events
-from planetml_lib.preprocess import events_to_mask, from_windows, mask_to_events, to_windows
+from planetml_lib.preprocess import (
+    events_to_mask,
+    from_windows,
+    mask_to_events,
+    regularize,
+    split_by_time,
+    to_windows,
+)
 from planetml_lib.train.loop import predict_batches
 
 VALID = "valid"
+
+
+def load_splits(config):
+    """``{"train", "validation", "test"}`` regularised series for a detection case's ``config``.
+
+    Train and validation are time ranges of ``config.train_sample``; test is the whole of
+    ``config.test_sample`` (another spacecraft or year). With ``config.max_samples`` each
+    split keeps only its first samples (fast mode).
+    """
+    training = regularize(load_sample(config.train_sample), config.freq)
+    splits = split_by_time(training, train=config.train_period, validation=config.validation_period)
+    splits["test"] = regularize(load_sample(config.test_sample), config.freq)
+    if config.max_samples:
+        splits = {name: ds.isel(time=slice(0, config.max_samples)) for name, ds in splits.items()}
+    return splits
 
 
 def model_input(ds, scaler, variables):

@@ -14,15 +14,15 @@ from planetml_lib.cases.series_detection import (
     VALID,
     catalogue_events,
     input_windows,
+    load_splits,
     predict_series,
     probability_to_events,
     score_detection,
 )
 from planetml_lib.cases.trained import TrainedModel
 from planetml_lib.cases.trained import load_trained as _load_trained
-from planetml_lib.datasets import load_sample
 from planetml_lib.models import create_model
-from planetml_lib.preprocess import DatasetScaler, regularize, split_by_time, to_windows
+from planetml_lib.preprocess import DatasetScaler, regularize, to_windows
 from planetml_lib.train.loop import fit, set_seed
 from planetml_lib.train.systems import DiceBCELoss
 from planetml_lib.viz import plot_prediction
@@ -66,12 +66,7 @@ class Config:
 
 def load_data(config):
     """Return ``{"train", "validation", "test"}`` regularised Datasets (10-min grid, ``valid`` mask)."""
-    stereo_b = regularize(load_sample(config.train_sample), config.freq)
-    splits = split_by_time(stereo_b, train=config.train_period, validation=config.validation_period)
-    splits["test"] = regularize(load_sample(config.test_sample), config.freq)
-    if config.max_samples:
-        splits = {name: ds.isel(time=slice(0, config.max_samples)) for name, ds in splits.items()}
-    return splits
+    return load_splits(config)
 
 
 def model_options(config):
