@@ -7,14 +7,19 @@ without pickles.
 
 from planetml_lib.models.cnnlstm import CNNLSTM
 from planetml_lib.models.convnet1d import ConvNet1d
+from planetml_lib.models.gan import DCGANDiscriminator, DCGANGenerator
 from planetml_lib.models.nguyen2019 import NguyenCNN
 from planetml_lib.models.resunetpp1d import ResUNetPP1d
+from planetml_lib.models.unet2d import UNet2d
 
 MODELS = {
     "convnet1d": ConvNet1d,
     "resunetpp1d": ResUNetPP1d,
     "nguyen2019": NguyenCNN,
     "cnnlstm": CNNLSTM,
+    "unet2d": UNet2d,
+    "dcgan_generator": DCGANGenerator,
+    "dcgan_discriminator": DCGANDiscriminator,
 }
 
 
@@ -48,4 +53,5 @@ def create_model(name, **options):
     return MODELS[name](**options)
 
 
-__all__ = ["CNNLSTM", "MODELS", "ConvNet1d", "NguyenCNN", "ResUNetPP1d", "create_model"]
+__all__ = ["CNNLSTM", "MODELS", "ConvNet1d", "DCGANDiscriminator", "DCGANGenerator", "NguyenCNN", "ResUNetPP1d",
+           "UNet2d", "create_model"]

@@ -2,9 +2,12 @@
 
 :mod:`planetml_lib.simulate.messenger` simulates MESSENGER magnetometer data around
 Mercury on real orbits, labelled by the real Philpott et al. (2020) boundary crossings.
+:mod:`planetml_lib.simulate.mars_terrain` simulates Mars terrain (DTM and image) with
+clustered mounds and their labels.
 Everything here is a simulation and says so in ``ds.attrs["source"]``.
 """
 
+from planetml_lib.simulate.mars_terrain import MoundFieldParameters, simulate_mound_field
 from planetml_lib.simulate.messenger import (
     SimulationParameters,
     complete_orbits,
@@ -13,4 +16,12 @@ from planetml_lib.simulate.messenger import (
     simulate_orbits,
 )
 
-__all__ = ["SimulationParameters", "complete_orbits", "make_messenger", "simulate_orbit", "simulate_orbits"]
+__all__ = [
+    "MoundFieldParameters",
+    "SimulationParameters",
+    "complete_orbits",
+    "make_messenger",
+    "simulate_mound_field",
+    "simulate_orbit",
+    "simulate_orbits",
+]

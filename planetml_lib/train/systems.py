@@ -1,7 +1,8 @@
-"""Losses, optimisers and learning-rate schedules for the training loop.
+"""Losses, optimisers and learning-rate schedules for the training loops.
 
 Models only map inputs to logits; everything that defines *how* they learn
-lives here so a science case picks a loss and optimiser by name.
+lives here so a science case picks a loss and optimiser by name. The GAN
+losses are here too; the adversarial loop is :mod:`planetml_lib.train.adversarial`.
 """
 
 import numpy as np
@@ -202,3 +203,32 @@ def make_scheduler(optimizer, steps_per_epoch, epochs, max_lr=None):
     return torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=peak, total_steps=steps_per_epoch * epochs
     )
+
+
+def discriminator_loss(real_logits, fake_logits):
+    """GAN discriminator loss: binary cross-entropy with real pairs as 1 and generated pairs as 0.
+
+    Parameters
+    ----------
+    real_logits, fake_logits : torch.Tensor, shape (batch,)
+        Discriminator outputs for real and generated pairs.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar ``BCE(real, 1) + BCE(fake, 0)``; ``2 ln 2`` (1.386) when the
+        discriminator cannot tell them apart.
+    """
+    return (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+
+
+def generator_loss(fake_logits):
+    """Non-saturating GAN generator loss ``-log D(G(z))`` (Goodfellow et al. 2014).
+
+    Maximising ``log D(G(z))`` instead of minimising ``log(1 - D(G(z)))`` keeps
+    the generator's gradients strong while the discriminator wins easily,
+    early in training.
+    """
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
