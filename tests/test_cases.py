@@ -20,6 +20,12 @@ def test_unknown_case_names_the_valid_ones():
         get_case("no_such_case")
 
 
+def test_aliases_name_registered_cases():
+    from planetml_lib.cases import ALIASES
+
+    assert all(get_case(alias) is CASES[name] for alias, name in ALIASES.items())
+
+
 def test_every_case_has_the_same_surface():
     surface = {"TITLE", "METRIC_LEVELS", "Config", "load_data", "build_model", "train", "load_trained", "predict",
                "evaluate", "plot_results"}

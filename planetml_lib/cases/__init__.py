@@ -17,9 +17,13 @@ CASES = {
 }
 
 
+#: Short names accepted on the command line.
+ALIASES = {"mercury": "mercury_boundaries"}
+
+
 def get_case(name):
-    """Return the case module registered as ``name``; a clear error lists the valid names."""
+    """Return the case module registered as ``name`` (or an alias); a clear error lists the valid names."""
     try:
-        return CASES[name]
+        return CASES[ALIASES.get(name, name)]
     except KeyError:
         raise PlanetMLError(f"unknown case {name!r}; choose one of: {', '.join(CASES)}") from None

@@ -6,9 +6,9 @@ test 10; real orbit times and real Philpott crossing times, simulated fields), t
 CNN+LSTM, scores regions per sample and crossings by timing on the test orbits, runs the
 rule-based bow-shock labeller on the same orbits, and compares learning curves (macro F1 on
 the test orbits against labelled orbits) for entropy and random selection. Prints the figures
-and writes ``benchmarks/results/mercury_boundaries.json``. With ``--ship`` it saves the model.
+and writes ``benchmarks/results/mercury.json``. With ``--ship`` it saves the model.
 
-Run: ``.venv/bin/python benchmarks/mercury_boundaries.py [--fast] [--ship]``
+Run: ``.venv/bin/python benchmarks/mercury.py [--fast] [--ship]``
 """
 
 import argparse
@@ -23,7 +23,7 @@ from planetml_lib.cases import mercury_boundaries as case
 from planetml_lib.evaluate.crossings import evaluate_crossings
 from planetml_lib.models.artifacts import plain_json
 
-RESULTS = Path(__file__).parent / "results" / "mercury_boundaries.json"
+RESULTS = Path(__file__).parent / "results" / "mercury.json"
 
 
 def tidy_to_dict(metrics):
