@@ -6,7 +6,7 @@ VENV   ?= .venv
 PORT   ?= 8888
 BIN    := $(VENV)/bin
 
-.PHONY: run test lock clean chromium
+.PHONY: run test lock clean chromium lint-dockerfile test-image
 
 # The environment is rebuilt only when the lock files or pyproject.toml change.
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
@@ -32,6 +32,15 @@ chromium:
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check planetml_lib tests benchmarks
 	PLANETML_FAST=1 $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider
+
+# hadolint on the Dockerfile (tests/test_dockerfile.py runs it too, with the image conventions).
+lint-dockerfile: $(VENV)/.installed-test
+	$(BIN)/hadolint Dockerfile
+
+# Build the Dockerfile with buildah and check the image end to end (no Docker engine needed):
+# root, 30 GB free disk, about 5 minutes. See docs/platforms.md.
+test-image:
+	bash tools/test_image.sh
 
 lock:
 	PYTHON=$(PYTHON) bash tools/lock.sh

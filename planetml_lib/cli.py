@@ -36,7 +36,8 @@ def _cmd_samples(args):
 def _cmd_lab(args):
     from planetml_lib.lab import start_lab
 
-    return start_lab(port=args.port, root_dir=args.notebook_dir, ip=args.ip, open_browser=args.browser)
+    return start_lab(port=args.port, root_dir=args.notebook_dir, ip=args.ip, base_url=args.base_url,
+                     open_browser=args.browser)
 
 
 def _cmd_dashboard(args):
@@ -93,9 +94,15 @@ def build_parser():
     sub.add_parser("cases", help="list the science cases, one line each").set_defaults(func=_cmd_cases)
     sub.add_parser("samples", help="list the data samples shipped with PlanetML").set_defaults(func=_cmd_samples)
 
-    lab = sub.add_parser("lab", help="start JupyterLab (with Voila) on the notebooks")
-    lab.add_argument("--port", type=int, default=8888, help="port to listen on (default: 8888)")
-    lab.add_argument("--ip", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    lab = sub.add_parser(
+        "lab", help="start JupyterLab (with Voila) on the notebooks",
+        description="Start JupyterLab with Voila inside it. The token is $PLANETML_TOKEN (else $JUPYTER_TOKEN, "
+                    "else a random one, printed); PLANETML_NO_TOKEN=1 runs without one. With "
+                    "$JUPYTERHUB_API_TOKEN set, runs jupyterhub-singleuser and the Hub logs users in.")
+    lab.add_argument("--port", type=int, help="port to listen on (default: $PLANETML_PORT, else 8888)")
+    lab.add_argument("--ip", help="address to bind (default: 127.0.0.1)")
+    lab.add_argument("--base-url", help="URL prefix the server lives under, e.g. /user/me/ "
+                                        "(default: $PLANETML_BASE_URL, else /)")
     lab.add_argument("--notebook-dir", type=Path, default=Path("notebooks"),
                      help="folder to serve (default: notebooks)")
     lab.add_argument("--browser", action="store_true", help="also open a web browser")
