@@ -10,13 +10,7 @@ from planetml_lib.models.artifacts import load_model, save_model
 from planetml_lib.train.adversarial import generate_pairs, train_gan
 from planetml_lib.train.systems import discriminator_loss, generator_loss
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def toy_pairs(n=32, size=16, seed=0):

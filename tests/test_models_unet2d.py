@@ -13,12 +13,7 @@ from planetml_lib.train.systems import DiceBCELoss
 SMALL = {"in_channels": 3, "n_classes": 2, "encoder_depth": 3, "decoder_channels": [32, 16, 8]}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_built_from_json_options_without_network(monkeypatch):
