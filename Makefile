@@ -26,7 +26,7 @@ run: $(VENV)/.installed
 # Chromium for the browser tests of the dashboards (Debian/Ubuntu; installing needs root).
 chromium:
 	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y --no-install-recommends chromium fonts-liberation; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-liberation; \
 	  else echo "make: /usr/bin/chromium is missing: sudo apt-get install chromium"; exit 1; fi; }
 
 test: $(VENV)/.installed-test chromium
