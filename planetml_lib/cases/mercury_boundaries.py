@@ -121,13 +121,18 @@ def read_input(paths):
 
 
 def prepare_for_model(ds, config):
-    """``ds`` as the model needs it: averaged to its cadence, with features and ``valid``."""
+    """``ds`` as the model needs it: averaged to its cadence, with features and ``valid``.
+
+    The averaging goes through pandas (one vectorised pass; xarray's resample loops over bins).
+    """
     if VALID in ds:
         return ds
-    averaged = ds.resample(time=config.cadence).mean().assign_attrs(ds.attrs)
+    table = ds.reset_coords().to_dataframe().resample(config.cadence).mean()
+    averaged = xr.Dataset.from_dataframe(table.rename_axis("time")).assign_attrs(ds.attrs)
+    for name in ds.data_vars:
+        averaged[name].attrs = ds[name].attrs
     if "orbit" in ds.coords:
-        orbit = ds["orbit"].to_series().resample(config.cadence).first()
-        averaged = averaged.assign_coords(orbit=("time", orbit.reindex(averaged.indexes["time"]).to_numpy()))
+        averaged = averaged.set_coords("orbit")
     return prepare(averaged, config)
 
 
