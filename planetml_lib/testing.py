@@ -1,4 +1,4 @@
-"""Seeded fakes and contract checks, for the test suite and for anyone adding a case.
+"""Contract checks, for the test suite and for anyone adding a case.
 
 ``check_case`` runs a science case end to end in fast mode and checks every stage
 against the data contracts of DESIGN.md.
@@ -8,29 +8,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
-
-SOLARWIND_UNITS = {"bx": "nT", "by": "nT", "bz": "nT", "bt": "nT", "vt": "km/s", "np": "cm^-3", "tp": "K"}
-
-
-def make_solarwind(n=2000, seed=0, freq="10min", start="2020-01-01", n_events=3):
-    """A fake solar-wind Dataset with ``n_events`` ICME-like intervals (strong, smooth field).
-
-    Returns the time-series contract with variables bx, by, bz, bt, vt, np, tp and
-    ``icme_label`` (1 inside the fake events), for tests that need no real data.
-    """
-    rng = np.random.default_rng(seed)
-    time = pd.date_range(start, periods=n, freq=freq)
-    label = np.zeros(n, dtype="int8")
-    for centre in np.linspace(0, n, n_events + 2)[1:-1].astype(int):
-        label[max(centre - n // 40, 0): centre + n // 40] = 1
-    b = rng.normal(0, 3, (3, n)) + label * np.array([[0.0], [8.0], [-6.0]])
-    data = {"bx": b[0], "by": b[1], "bz": b[2], "bt": np.linalg.norm(b, axis=0),
-            "vt": 400 + 80 * label + rng.normal(0, 30, n),
-            "np": np.exp(rng.normal(1.5, 0.4, n)), "tp": np.exp(rng.normal(11, 0.5, n) - label)}
-    ds = xr.Dataset({k: ("time", v.astype("float64"), {"units": SOLARWIND_UNITS[k]}) for k, v in data.items()},
-                    coords={"time": time}, attrs={"spacecraft": "FAKE", "source": "planetml_lib.testing"})
-    ds["icme_label"] = ("time", label)
-    return ds
 
 
 def assert_timeseries_contract(ds):

@@ -1,7 +1,7 @@
 """From per-sample region labels to boundary crossings, and their timing skill.
 
 At Mercury every 1-s magnetometer sample gets one of five regions
-(:data:`REGIONS`): interplanetary field (IMF), bow-shock crossing (SK),
+(:data:`planetml_lib.preprocess.mercury.REGIONS`): interplanetary field (IMF), bow-shock crossing (SK),
 magnetosheath (MSh), magnetopause crossing (MP) and magnetosphere (MSp). An
 orbit runs IMF -> SK -> MSh -> MP -> MSp -> MP -> MSh -> SK -> IMF, so each
 orbit has up to four crossings, labelled as
@@ -25,9 +25,8 @@ from scipy.optimize import linear_sum_assignment
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate.classes import to_metrics_frame
 from planetml_lib.preprocess.events import validate_events
+from planetml_lib.preprocess.mercury import IMF, MP, MSH, MSP, SK
 
-REGIONS = ("IMF", "SK", "MSh", "MP", "MSp")
-IMF, SK, MSH, MP, MSP = range(len(REGIONS))
 CROSSING_LABELS = ("bow_shock_in", "magnetopause_in", "magnetopause_out", "bow_shock_out")
 UNKNOWN = -1  # a sample without a region (data gap), ignored by extract_crossings
 
@@ -161,7 +160,7 @@ def extract_crossings(regions, time, orbit=None):
     Parameters
     ----------
     regions : array-like of int, shape (n_times,)
-        Region per sample, indices into :data:`REGIONS`; negative = unknown
+        Region per sample, indices into ``preprocess.mercury.REGIONS``; negative = unknown
         (ignored). Smooth noisy predictions first (:func:`smooth_regions`):
         a stray sample stretches a crossing interval.
     time : array-like of datetime64, shape (n_times,)

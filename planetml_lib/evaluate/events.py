@@ -99,7 +99,7 @@ def _lenient_pairs(touch, coverage, min_overlap):
     return pairs, np.flatnonzero(~detected), np.flatnonzero(~touch.any(axis=0))
 
 
-def _strict_pairs(iou, iou_threshold):
+def one_to_one_pairs(iou, iou_threshold):
     """One-to-one TP pairs maximising total IoU, plus unmatched true and predicted events."""
     rows, cols = linear_sum_assignment(iou, maximize=True)
     good = (iou[rows, cols] >= iou_threshold) & (iou[rows, cols] > 0)
@@ -154,7 +154,7 @@ def match_events(pred, true, method="lenient", min_overlap=0.1, iou_threshold=0.
     if method == "lenient":
         pairs, missed, false_alarms = _lenient_pairs(touch, coverage, min_overlap)
     else:
-        pairs, missed, false_alarms = _strict_pairs(iou, iou_threshold)
+        pairs, missed, false_alarms = one_to_one_pairs(iou, iou_threshold)
     return _match_rows(true, pred, pairs, missed, false_alarms, coverage, iou)
 
 

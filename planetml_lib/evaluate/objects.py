@@ -20,7 +20,7 @@ from shapely.geometry import shape as to_shape
 
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate.classes import evaluate_binary, to_metrics_frame
-from planetml_lib.evaluate.events import _strict_pairs
+from planetml_lib.evaluate.events import one_to_one_pairs
 
 OBJECT_COLUMNS = ("geometry", "label", "mask_value", "score", "area_px", "area_m2", "diameter_m", "height_m")
 MATCH_COLUMNS = ("true_idx", "pred_idx", "iou", "area_true_m2", "area_pred_m2", "area_error_m2",
@@ -154,7 +154,7 @@ def match_objects(pred, true, iou_threshold=0.5):
         raise PlanetMLError(f"need 0 < iou_threshold <= 1, got {iou_threshold}")
     true_geoms, pred_geoms = _geometries(true, "true"), _geometries(pred, "predicted")
     iou = _iou_matrix(true_geoms, pred_geoms)
-    pairs, missed, false_alarms = _strict_pairs(iou, iou_threshold)
+    pairs, missed, false_alarms = one_to_one_pairs(iou, iou_threshold)
     t_idx = np.array([i for i, _ in pairs], dtype=int)
     p_idx = np.array([j for _, j in pairs], dtype=int)
     t_area, p_area = shapely.area(true_geoms[t_idx]), shapely.area(pred_geoms[p_idx])
