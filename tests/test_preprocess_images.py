@@ -102,3 +102,13 @@ def test_augmentation_moves_image_and_mask_together():
     same, same_mask = augment_tile_pair(image, mask, rng, flips=False, rotations=False, scale_range=(1.0, 1.0))
     np.testing.assert_array_equal(same, image)
     np.testing.assert_array_equal(same_mask, mask)
+
+
+def test_predict_tiled_matches_cutting_every_tile_at_once():
+    from planetml_lib.preprocess.images import predict_tiled
+
+    scene = np.random.default_rng(0).normal(size=(2, 90, 130))
+    tiles, positions = to_tiles(scene, 32, 8)
+    stitched = from_tiles(np.tanh(tiles[:, :1]), positions, scene.shape[1:], 32, 8)
+    streamed = predict_tiled(lambda t: np.tanh(t[:, :1]), scene, 32, 8, batch_size=7)
+    np.testing.assert_allclose(streamed, stitched, atol=1e-5)

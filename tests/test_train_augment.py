@@ -30,3 +30,19 @@ def test_bad_arguments():
         ChannelDropout(np.ones((2, 1, 1)), np.ones(2), groups=[[0]], p=1.5)
     with pytest.raises(PlanetMLError, match="windows"):
         ChannelDropout(np.ones((2, 1, 1)), np.ones(3), groups=[[0]])
+
+
+def test_tiles_and_masks_turn_together_and_validation_tiles_stay_put():
+    from planetml_lib.train.augment import AugmentedTiles
+
+    image = np.zeros((1, 1, 16, 16), dtype=np.float32)
+    image[0, 0, :4, :4] = 1.0
+    np.random.seed(0)
+    data = AugmentedTiles(image, image[:, 0], scale_range=(1.0, 1.0))
+    for _ in range(10):
+        x, mask = data[0]
+        assert torch.equal(x, mask) and x.sum() == 16
+    x, _ = AugmentedTiles(image, image[:, 0], augment=False)[0]
+    assert torch.equal(x, torch.from_numpy(image[0]))
+    with pytest.raises(PlanetMLError, match="need images"):
+        AugmentedTiles(image, image)

@@ -173,3 +173,23 @@ def test_predict_batches_matches_model_and_checks_inputs():
     X[0, 0, 0] = np.inf
     with pytest.raises(PlanetMLError, match="NaN or inf"):
         predict_batches(model, X)
+
+
+def test_samples_per_epoch_fixes_the_number_of_draws():
+    X, y = toy_data(n=40)
+    seen = []
+
+    def counting_loss(out, target):
+        seen.append(len(out))
+        return nn.functional.cross_entropy(out, target)
+
+    fit(new_model(), (X, y), None, counting_loss, epochs=1, monitor="train_loss", samples_per_epoch=100,
+        **{**FIT, "batch_size": 10})
+    assert sum(seen) == 100
+
+
+def test_val_loss_fn_is_what_validation_reports():
+    X, y = toy_data()
+    history = fit(new_model(), (X, y), (X, y), nn.CrossEntropyLoss(), epochs=1,
+                  val_loss_fn=lambda out, target: torch.tensor(0.25), **FIT)
+    assert history["val_loss"].tolist() == [0.25]

@@ -195,11 +195,19 @@ def evaluate_objects(pred, true, iou_threshold=0.5, class_name="object"):
         ``area_error_rel_median`` = median of (pred - true) / true area.
         Undefined ratios are NaN.
     """
-    matches = match_objects(pred, true, iou_threshold)
+    return object_scores(match_objects(pred, true, iou_threshold), class_name)
+
+
+def object_scores(matches, class_name="object"):
+    """The metrics of :func:`evaluate_objects` from a table of :func:`match_objects` rows.
+
+    Matches of several scenes, concatenated, give the scores over all of them
+    (scenes may share map coordinates, so their objects must not be matched together).
+    """
     counts = matches["outcome"].value_counts()
     tp, fp, fn = (int(counts.get(key, 0)) for key in ("TP", "FP", "FN"))
     hits = matches[matches["outcome"] == "TP"]
-    values = {"n_true": len(true), "n_pred": len(pred), "TP": tp, "FP": fp, "FN": fn,
+    values = {"n_true": tp + fn, "n_pred": tp + fp, "TP": tp, "FP": fp, "FN": fn,
               "precision": tp / (tp + fp) if tp + fp else np.nan,
               "recall": tp / (tp + fn) if tp + fn else np.nan,
               "F1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else np.nan,

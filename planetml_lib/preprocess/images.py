@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 from scipy import ndimage
+from tqdm.auto import tqdm
 
 from planetml_lib.errors import PlanetMLError
 
@@ -94,18 +95,23 @@ def to_tiles(array, tile, overlap=0):
     >>> tiles.shape, positions[:3].tolist()
     ((6, 2, 64, 64), [[-8, -8], [-8, 40], [40, -8]])
     """
+    padded, positions = _padded_scene(array, tile, overlap, "to_tiles")
+    stride = tile - overlap
+    views = np.lib.stride_tricks.sliding_window_view(padded, (tile, tile), axis=(1, 2))[:, ::stride, ::stride]
+    tiles = np.ascontiguousarray(views.transpose(1, 2, 0, 3, 4).reshape(-1, padded.shape[0], tile, tile))
+    return tiles, positions
+
+
+def _padded_scene(array, tile, overlap, caller):
+    """The scene reflected outwards so the tiles of :func:`to_tiles` fit, and the tiles' top-left pixels."""
     array = np.asarray(array)
     if array.ndim != 3:
-        raise PlanetMLError(f"to_tiles needs an array (c, y, x), got shape {array.shape}")
+        raise PlanetMLError(f"{caller} needs an array (c, y, x), got shape {array.shape}")
     _check_tiling(tile, overlap)
     rows, cols = (_starts(size, tile, overlap) for size in array.shape[1:])
     pads = [(0, 0)] + [(-s[0], s[-1] + tile - size) for s, size in zip((rows, cols), array.shape[1:], strict=True)]
-    padded = np.pad(array, pads, mode="reflect")
-    stride = tile - overlap
-    views = np.lib.stride_tricks.sliding_window_view(padded, (tile, tile), axis=(1, 2))[:, ::stride, ::stride]
-    tiles = np.ascontiguousarray(views.transpose(1, 2, 0, 3, 4).reshape(-1, array.shape[0], tile, tile))
     positions = np.stack(np.meshgrid(rows, cols, indexing="ij"), axis=-1).reshape(-1, 2)
-    return tiles, positions
+    return np.pad(array, pads, mode="reflect"), positions
 
 
 def _blend_weights(tile, overlap):
@@ -144,17 +150,66 @@ def from_tiles(pred_tiles, positions, shape, tile, overlap=0):
     _check_tiling(tile, overlap)
     if pred_tiles.ndim != 4 or pred_tiles.shape[2:] != (tile, tile) or len(pred_tiles) != len(positions):
         raise PlanetMLError(f"pred_tiles {pred_tiles.shape} do not match {len(positions)} tiles of {tile} px")
+    return _stitch([(pred_tiles, positions)], positions, shape, tile, overlap)
+
+
+def _stitch(batches, positions, shape, tile, overlap):
+    """Blend ``(values (b, k, tile, tile), positions (b, 2))`` batches into a float32 scene ``(k, y, x)``."""
     origin = np.minimum(positions.min(axis=0, initial=0), 0)
     extent = np.maximum((positions - origin).max(axis=0, initial=0) + tile, np.asarray(shape) - origin)
-    total = np.zeros((pred_tiles.shape[1], *extent))
-    weight_sum = np.zeros(tuple(extent))
-    weights = _blend_weights(tile, overlap)
-    for values, (row, col) in zip(pred_tiles, positions - origin, strict=True):
-        total[:, row:row + tile, col:col + tile] += weights * values
-        weight_sum[row:row + tile, col:col + tile] += weights
+    total, weight_sum = None, np.zeros(tuple(extent), dtype=np.float32)
+    weights = _blend_weights(tile, overlap).astype(np.float32)
+    for values, where in batches:
+        if total is None:
+            total = np.zeros((values.shape[1], *extent), dtype=np.float32)
+        for tile_values, (row, col) in zip(values, where - origin, strict=True):
+            total[:, row:row + tile, col:col + tile] += weights * tile_values
+            weight_sum[row:row + tile, col:col + tile] += weights
     crop = (slice(-origin[0], -origin[0] + shape[0]), slice(-origin[1], -origin[1] + shape[1]))
-    with np.errstate(invalid="ignore"):
-        return (total[(slice(None), *crop)] / weight_sum[crop]).astype(np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total[(slice(None), *crop)] / weight_sum[crop]
+
+
+def predict_tiled(predict_fn, array, tile, overlap=0, batch_size=64, progress=False):
+    """Run ``predict_fn`` over overlapping tiles of a scene and stitch its outputs, a batch at a time.
+
+    The same tiles and blending as :func:`to_tiles` and :func:`from_tiles`, but only
+    ``batch_size`` tiles exist at once, so memory stays a few times the scene's size
+    however large the raster.
+
+    Parameters
+    ----------
+    predict_fn : callable
+        ``predict_fn(tiles (b, c, tile, tile)) -> (b, k, tile, tile)`` array.
+    array : array-like, shape (c, y, x)
+    tile, overlap : int
+        As in :func:`to_tiles`.
+    batch_size : int, default 64
+    progress : bool, default False
+        Show a tqdm progress bar over the batches.
+
+    Returns
+    -------
+    np.ndarray of float32, shape (k, y, x)
+
+    Examples
+    --------
+    >>> scene = np.arange(2 * 50 * 70, dtype=float).reshape(2, 50, 70)
+    >>> out = predict_tiled(lambda tiles: tiles[:, :1] * 2, scene, tile=32, overlap=8, batch_size=3)
+    >>> out.shape, bool(np.allclose(out[0], 2 * scene[0]))
+    ((1, 50, 70), True)
+    """
+    padded, positions = _padded_scene(array, tile, overlap, "predict_tiled")
+    origin = positions.min(axis=0)
+
+    def batches():
+        starts = range(0, len(positions), batch_size)
+        for start in tqdm(starts, desc=f"{len(positions)} tiles", unit="batch", disable=not progress):
+            where = positions[start:start + batch_size]
+            tiles = np.stack([padded[:, r:r + tile, c:c + tile] for r, c in where - origin])
+            yield np.asarray(predict_fn(tiles)), where
+
+    return _stitch(batches(), positions, np.asarray(array).shape[1:], tile, overlap)
 
 
 def _footprint(positions, tile, origin, extent):

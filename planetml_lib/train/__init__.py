@@ -5,6 +5,7 @@ from planetml_lib.train.systems import (
     DiceBCELoss,
     class_weights_from_labels,
     dice_loss,
+    iou_loss,
     make_optimizer,
     make_scheduler,
 )
@@ -13,6 +14,7 @@ __all__ = [
     "DiceBCELoss",
     "class_weights_from_labels",
     "dice_loss",
+    "iou_loss",
     "fit",
     "make_optimizer",
     "make_scheduler",

@@ -1,10 +1,11 @@
-"""Training-time augmentation of window datasets."""
+"""Training-time augmentation: window datasets with dropped channels, tile datasets flipped and rotated."""
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from planetml_lib.errors import PlanetMLError
+from planetml_lib.preprocess.images import augment_tile_pair
 
 
 class ChannelDropout(Dataset):
@@ -52,3 +53,45 @@ class ChannelDropout(Dataset):
             if torch.rand(()) < self.p:
                 x[group] = 0.0
         return x, self.y[index]
+
+
+class AugmentedTiles(Dataset):
+    """Image tiles and masks, flipped, rotated by 90° steps and rescaled anew at every draw.
+
+    The random numbers come from numpy's global generator, which the training loop
+    seeds every epoch, so a run repeats (see :func:`~planetml_lib.preprocess.images.augment_tile_pair`).
+
+    Parameters
+    ----------
+    images : numpy.ndarray, shape (n, c, size, size)
+        Finite tiles, e.g. scaled to [-1, 1].
+    masks : numpy.ndarray, shape (n, size, size)
+        0/1 masks; returned as float32 ``(1, size, size)``.
+    augment : bool, default True
+        False returns the tiles unchanged (validation).
+    scale_range : (float, float), default (0.8, 1.25)
+        Zoom drawn per tile.
+
+    Examples
+    --------
+    >>> data = AugmentedTiles(np.zeros((2, 3, 8, 8)), np.eye(8)[None].repeat(2, 0))
+    >>> [tuple(t.shape) for t in data[1]]
+    [(3, 8, 8), (1, 8, 8)]
+    """
+
+    def __init__(self, images, masks, augment=True, scale_range=(0.8, 1.25)):
+        images, masks = np.asarray(images, dtype=np.float32), np.asarray(masks, dtype=np.float32)
+        if images.ndim != 4 or masks.shape != (len(images), *images.shape[2:]):
+            raise PlanetMLError(f"need images (n, c, s, s) and masks (n, s, s), got {images.shape}, {masks.shape}")
+        self.images, self.masks = images, masks
+        self.augment, self.scale_range = augment, scale_range
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, index):
+        image, mask = self.images[index], self.masks[index]
+        if self.augment:
+            rng = np.random.default_rng(np.random.randint(2**31))
+            image, mask = augment_tile_pair(image, mask, rng, scale_range=self.scale_range)
+        return torch.from_numpy(np.ascontiguousarray(image)), torch.from_numpy(np.ascontiguousarray(mask))[None]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import DataLoader, Dataset, RandomSampler, TensorDataset
 from tqdm.auto import tqdm
 
 from planetml_lib.device import get_device
@@ -101,12 +101,13 @@ def _run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None):
     return total / count
 
 
-def _train_epoch(epoch, model, loaders, loss_fn, device, optimizer, scheduler):
+def _train_epoch(epoch, model, loaders, loss_fns, device, optimizer, scheduler):
     """Train one epoch, then validate if a validation loader is given; return a history row."""
     train_loader, val_loader = loaders
+    loss_fn, val_loss_fn = loss_fns
     lr, started = optimizer.param_groups[0]["lr"], time.perf_counter()
     train_loss = _run_epoch(model, train_loader, loss_fn, device, optimizer, scheduler)
-    val_loss = math.nan if val_loader is None else _run_epoch(model, val_loader, loss_fn, device)
+    val_loss = math.nan if val_loader is None else _run_epoch(model, val_loader, val_loss_fn, device)
     return {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "lr": lr,
             "seconds": time.perf_counter() - started}
 
@@ -170,7 +171,7 @@ def _history_frame(state):
 
 def fit(model, train_data, val_data, loss_fn, *, epochs=20, lr=1e-3, batch_size=32,
         patience=5, checkpoint_dir=None, seed=0, device=None, progress=True,
-        optimizer=None, scheduler=None, monitor="val_loss"):
+        optimizer=None, scheduler=None, monitor="val_loss", val_loss_fn=None, samples_per_epoch=None):
     """Train ``model`` with early stopping; resume from ``checkpoint_dir`` if possible.
 
     Parameters
@@ -211,6 +212,13 @@ def fit(model, train_data, val_data, loss_fn, *, epochs=20, lr=1e-3, batch_size=
         :func:`~planetml_lib.train.systems.make_scheduler`.
     monitor : {"val_loss", "train_loss"}, default "val_loss"
         Quantity that early stopping and best-weight selection minimise.
+    val_loss_fn : callable, optional
+        What ``val_loss`` measures, if not ``loss_fn``: e.g.
+        :func:`~planetml_lib.train.systems.iou_loss` to stop on validation IoU.
+    samples_per_epoch : int, optional
+        Draw this many training samples per epoch (without replacement while
+        the data last) instead of one pass over all of them: a fixed budget of
+        steps whatever the size of the training set.
 
     Returns
     -------
@@ -238,7 +246,9 @@ def fit(model, train_data, val_data, loss_fn, *, epochs=20, lr=1e-3, batch_size=
     model.to(device)
     if isinstance(loss_fn, nn.Module):
         loss_fn.to(device)
-    train_loader = DataLoader(_as_dataset(train_data, "train_data"), batch_size, shuffle=True)
+    train_set = _as_dataset(train_data, "train_data")
+    sampler = None if samples_per_epoch is None else RandomSampler(train_set, num_samples=samples_per_epoch)
+    train_loader = DataLoader(train_set, batch_size, shuffle=sampler is None, sampler=sampler)
     val_set = _as_dataset(val_data, "val_data")
     val_loader = None if val_set is None else DataLoader(val_set, batch_size)
     optimizer = optimizer if optimizer is not None else make_optimizer(model, lr=lr)
@@ -253,7 +263,7 @@ def fit(model, train_data, val_data, loss_fn, *, epochs=20, lr=1e-3, batch_size=
         if patience is not None and state["bad_epochs"] >= patience:
             break
         set_seed(seed + epoch)
-        row = _train_epoch(epoch, model, (train_loader, val_loader), loss_fn, device,
+        row = _train_epoch(epoch, model, (train_loader, val_loader), (loss_fn, val_loss_fn or loss_fn), device,
                            optimizer, scheduler)
         _update_state(state, row, model, monitor)
         if path is not None:

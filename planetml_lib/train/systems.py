@@ -50,6 +50,35 @@ def dice_loss(logits, target, smooth=1.0):
     return 1 - (2 * intersection + smooth) / (probs.sum() + target.sum() + smooth)
 
 
+def iou_loss(logits, target, threshold=0.0):
+    """``1 - IoU`` of the thresholded predictions over the whole batch: a validation score, not for training.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        Raw scores; ``logits > threshold`` is inside (0 is probability 0.5).
+    target : torch.Tensor
+        0/1 labels with the same number of elements.
+    threshold : float, default 0.0
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar in [0, 1]; 0 when both prediction and target are empty.
+
+    Examples
+    --------
+    >>> iou_loss(torch.tensor([3.0, 3.0, -3.0, -3.0]), torch.tensor([1.0, 0.0, 1.0, 0.0])).item()
+    0.6666666865348724
+    """
+    pred = (logits > threshold).reshape(-1)
+    true = target.reshape(-1) > 0.5
+    union = (pred | true).sum()
+    if union == 0:
+        return logits.new_zeros(())
+    return 1 - (pred & true).sum().to(logits.dtype) / union.to(logits.dtype)
+
+
 class DiceBCELoss(nn.Module):
     """Weighted sum of binary cross-entropy (on logits) and soft Dice loss.
 
