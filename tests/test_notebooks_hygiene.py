@@ -36,3 +36,10 @@ def test_fast_mode_parameter_cell(path):
     sources = [cell.source for cell in code_cells(path)]
     assert any('FAST = os.environ.get("PLANETML_FAST") == "1"' in source for source in sources), (
         f"{path.name} lacks the parameter cell FAST = os.environ.get(\"PLANETML_FAST\") == \"1\"")
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name != "dashboard.ipynb"], ids=lambda p: p.name)
+def test_figures_show_as_images(path):
+    # Library plots are matplotlib Figure objects, not pyplot ones: Jupyter draws them only once the
+    # inline backend is on, else it prints "<Figure size ...>".
+    assert code_cells(path)[0].source.startswith("%matplotlib inline"), f"{path.name}: start with %matplotlib inline"
