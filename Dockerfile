@@ -55,6 +55,8 @@ COPY planetml_lib /tmp/planetml/planetml_lib
 RUN pip install --no-cache-dir --no-deps /tmp/planetml \
  && rm -rf /tmp/planetml /root/.cache \
  && ln -s "$(python -c 'import planetml_lib.datasets as d; print(d.DATA_DIR / "models")')" /home/jovyan/models
+# Start scripts of the science platforms (ESA Datalabs, EXPLORE): see platforms/*/README.md.
+COPY platforms /opt/planetml/platforms
 COPY --chown=1000:1000 notebooks /home/jovyan/notebooks
 
 USER 1000
