@@ -1,10 +1,12 @@
-"""Choose the torch device in one place.
+"""Choose the torch device, and its arithmetic precision, in one place.
 
 Every module that runs a model asks :func:`get_device` instead of testing for
 CUDA itself, so one switch (the ``prefer`` argument or the ``PLANETML_DEVICE``
-environment variable) moves a whole pipeline between GPU and CPU.
+environment variable) moves a whole pipeline between GPU and CPU. On CUDA,
+forward passes run under :func:`autocast` (bfloat16 mixed precision).
 """
 
+import contextlib
 import os
 
 import torch
@@ -12,6 +14,7 @@ import torch
 from planetml_lib.errors import PlanetMLError
 
 ENV_VAR = "PLANETML_DEVICE"
+MIXED_PRECISION_VAR = "PLANETML_MIXED_PRECISION"
 
 
 def get_device(prefer=None):
@@ -63,3 +66,29 @@ def _check_available(device):
     raise PlanetMLError(
         f"device {str(device)!r} is not available here; use 'cpu' or unset {ENV_VAR}"
     )
+
+
+def autocast(device, enabled=None):
+    """Context for forward passes: bfloat16 mixed precision on CUDA, full precision elsewhere.
+
+    bfloat16 keeps float32's exponent range, so no loss scaling is needed and the
+    losses' reductions (which torch keeps in float32 under autocast) stay safe; on
+    CPU it would be slower, so it is off there by default.
+
+    Parameters
+    ----------
+    device : torch.device
+    enabled : bool, optional
+        Force it on or off; default on for CUDA unless ``PLANETML_MIXED_PRECISION=0``.
+
+    Examples
+    --------
+    >>> with autocast(torch.device("cpu")):
+    ...     torch.ones(2, 2).matmul(torch.ones(2, 2)).dtype
+    torch.float32
+    """
+    if enabled is None:
+        enabled = device.type == "cuda" and os.environ.get(MIXED_PRECISION_VAR) != "0"
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)

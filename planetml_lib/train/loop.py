@@ -20,7 +20,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, RandomSampler, TensorDataset
 from tqdm.auto import tqdm
 
-from planetml_lib.device import get_device
+from planetml_lib.device import autocast, get_device
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.io.atomic import atomic_write
 from planetml_lib.train.systems import make_optimizer
@@ -89,7 +89,9 @@ def _run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None):
     with torch.set_grad_enabled(training):
         for X, y in loader:
             X, y = X.to(device), y.to(device)
-            loss = loss_fn(model(X), y)
+            with autocast(device):
+                out = model(X)
+            loss = loss_fn(out.float(), y)
             if training:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -313,7 +315,8 @@ def predict_batches(model, X, batch_size=256, device=None, activation=None):
     outputs = []
     with torch.inference_mode():
         for batch in torch.from_numpy(X).split(batch_size):
-            out = model(batch.to(device))
+            with autocast(device):
+                out = model(batch.to(device)).float()
             if activation is not None:
                 out = ACTIVATIONS[activation](out)
             outputs.append(out.float().cpu().numpy())
