@@ -71,19 +71,33 @@ def _cmd_evaluate(args):
         metrics.to_csv(args.output, index=False)
 
 
+def _read_options(case, args):
+    """Keywords of ``case.read_input`` from the image-case options, refused for cases without them."""
+    options = {"image": True} if args.image else {}
+    if args.pixel_m is not None:
+        options["pixel_m"] = args.pixel_m
+    if options and not hasattr(case, "SHIPPED_IMAGE_MODEL"):
+        raise PlanetMLError(f"--image and --pixel-m apply to raster cases (mounds), not to {args.case!r}")
+    return options
+
+
 def _cmd_predict(args):
     from planetml_lib.cases import get_case
     from planetml_lib.io.export import write_catalog
+    from planetml_lib.io.geotiff import write_objects
 
     case = get_case(args.case)
     if not hasattr(case, "read_input"):
         raise PlanetMLError(f"case {args.case!r} does not predict from files")
-    model = args.model or getattr(case, "SHIPPED_MODEL", None)
+    options = _read_options(case, args)
+    model = args.model or getattr(case, "SHIPPED_IMAGE_MODEL" if args.image else "SHIPPED_MODEL", None)
     if model is None:
         raise PlanetMLError(f"no model ships with case {args.case!r}; train one and pass --model")
-    _, events = case.predict(case.load_trained(model), case.read_input(args.input))
-    path = write_catalog(events, args.output)
-    print(f"{len(events)} events written to {path}")
+    _, found = case.predict(case.load_trained(model), case.read_input(args.input, **options))
+    if "geometry" in found.columns:
+        print(f"{len(found)} objects written to {write_objects(found, args.output)}")
+    else:
+        print(f"{len(found)} events written to {write_catalog(found, args.output)}")
 
 
 def build_parser():
@@ -128,13 +142,21 @@ def build_parser():
     train.add_argument("--fast", action="store_true", help="tiny model and data slice, for a quick check")
     train.set_defaults(func=_cmd_train)
 
-    predict = sub.add_parser("predict", help="detect events in a data file and write them as a catalogue")
+    predict = sub.add_parser(
+        "predict", help="detect events in data files (catalogue) or objects in a raster (outlines)",
+        description="Time-series cases (icme, mercury) write an event catalogue; raster cases (mounds) read "
+                    "a single-band GeoTIFF DTM in metres (or an image with --image) and write one polygon per "
+                    "object with its morphometry.")
     predict.add_argument("case", help="science case name (see `planetml cases`)")
     predict.add_argument("--input", type=Path, nargs="+", required=True,
-                         help="data file(s): the case's CSV layout, or CDF files (field and plasma)")
+                         help="data file(s): the case's CSV layout, CDF or PDS files; a GeoTIFF for mounds")
     predict.add_argument("--output", type=Path, required=True,
-                         help="catalogue to write: .csv, .xml/.vot (VOTable) or .txt (AMDA time table)")
+                         help="catalogue to write: .csv, .xml/.vot (VOTable) or .txt (AMDA time table); "
+                              "outlines: .geojson or .gpkg")
     predict.add_argument("--model", type=Path, help="model folder (default: the model shipped with PlanetML)")
+    predict.add_argument("--image", action="store_true",
+                         help="mounds: the raster is a panchromatic image, not a DTM (uses the image model)")
+    predict.add_argument("--pixel-m", type=float, help="mounds: pixel size in metres, for a raster without CRS")
     predict.set_defaults(func=_cmd_predict)
 
     evaluate = sub.add_parser("evaluate", help="score a saved model on the case's test split")

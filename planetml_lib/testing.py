@@ -1,7 +1,8 @@
 """Contract checks, for the test suite and for anyone adding a case.
 
 ``check_case`` runs a science case end to end in fast mode and checks every stage
-against the data contracts of DESIGN.md.
+against the data contracts of DESIGN.md: time-series cases (Datasets on ``time``,
+events tables) and image cases (lists of scenes on ``(y, x)``, object tables).
 """
 
 import numpy as np
@@ -32,6 +33,25 @@ def assert_events_contract(events):
     assert (events["end"] >= events["start"]).all(), "an event ends before it starts"
 
 
+def assert_image_contract(scene):
+    """Check the image contract: a Dataset on ``(y, x)`` with ``pixel_m``, ``crs`` and ``transform`` in attrs."""
+    assert isinstance(scene, xr.Dataset), f"expected an xarray.Dataset, got {type(scene).__name__}"
+    assert set(scene.dims) == {"y", "x"}, f"expected the dimensions y, x, got {list(scene.dims)}"
+    missing = {"pixel_m", "crs", "transform"} - set(scene.attrs)
+    assert not missing, f"scene attrs lack {sorted(missing)}"
+    assert len(scene.attrs["transform"]) == 6, "transform must hold the six affine numbers"
+
+
+def assert_objects_contract(objects):
+    """Check the objects contract: a GeoDataFrame of polygons with ``label`` and ``score``."""
+    import geopandas as gpd
+
+    assert isinstance(objects, gpd.GeoDataFrame), f"expected a GeoDataFrame, got {type(objects).__name__}"
+    missing = {"geometry", "label", "score"} - set(objects.columns)
+    assert not missing, f"objects lack columns {sorted(missing)}"
+    assert objects.geometry.is_valid.all(), "an object's outline is not a valid polygon"
+
+
 def assert_metrics_contract(metrics):
     """Check the tidy metrics contract: columns metric, class, value; finite or NaN numbers."""
     assert isinstance(metrics, pd.DataFrame), f"expected a DataFrame, got {type(metrics).__name__}"
@@ -41,26 +61,49 @@ def assert_metrics_contract(metrics):
     assert pd.api.types.is_numeric_dtype(metrics["value"]), "metric values are not numeric"
 
 
-def check_case(case, workdir):
-    """Run ``case`` end to end in fast mode in ``workdir`` and check every stage's contract.
-
-    Trains, saves, reloads (predictions must be identical), predicts, evaluates and plots
-    on the test split. Returns the metrics DataFrame for further checks.
-    """
-    config = case.Config.fast()
-    data = case.load_data(config)
-    assert {"train", "validation", "test"} <= set(data), f"load_data returned {sorted(data)}"
+def _check_time_series(case, data, trained, reloaded):
+    """Predict the test split twice (saved and reloaded model) and check the time-series outputs."""
     for split in data.values():
         assert_timeseries_contract(split)
-    trained = case.train(config, data)
-    reloaded = case.load_trained(trained.save(workdir / "model"))
     test = data["test"]
     probability, events = case.predict(trained, test)
     probability_again, _ = case.predict(reloaded, test)
     np.testing.assert_allclose(probability.values, probability_again.values, rtol=1e-5, equal_nan=True)
     assert probability.sizes["time"] == test.sizes["time"], "predictions do not cover the input time axis"
     assert_events_contract(events)
-    metrics = case.evaluate(reloaded, test)
+
+
+def _check_images(case, data, trained, reloaded):
+    """Predict the first test scene twice (saved and reloaded model) and check the image outputs."""
+    for split in data.values():
+        assert isinstance(split, list) and split, "an image case's splits are non-empty lists of scenes"
+        for scene in split:
+            assert_image_contract(scene)
+    scene = data["test"][0]
+    probability, objects = case.predict(trained, scene)
+    probability_again, _ = case.predict(reloaded, scene)
+    np.testing.assert_allclose(probability.values, probability_again.values, rtol=1e-5, atol=1e-6, equal_nan=True)
+    assert probability.shape == (scene.sizes["y"], scene.sizes["x"]), "predictions do not cover the scene"
+    assert_objects_contract(objects)
+
+
+def check_case(case, workdir):
+    """Run ``case`` end to end in fast mode in ``workdir`` and check every stage's contract.
+
+    Trains, saves, reloads (predictions must be identical), predicts, evaluates and plots
+    on the test split. Time-series cases have ``train``, ``validation`` and ``test``
+    Datasets; image cases have ``train`` and ``test`` lists of scenes (validation tiles
+    come from spatial blocks of the training scenes). Returns the metrics DataFrame.
+    """
+    config = case.Config.fast()
+    data = case.load_data(config)
+    images = isinstance(data.get("test"), list)
+    expected = {"train", "test"} if images else {"train", "validation", "test"}
+    assert expected <= set(data), f"load_data returned {sorted(data)}"
+    trained = case.train(config, data)
+    reloaded = case.load_trained(trained.save(workdir / "model"))
+    (_check_images if images else _check_time_series)(case, data, trained, reloaded)
+    metrics = case.evaluate(reloaded, data["test"])
     assert_metrics_contract(metrics)
-    assert isinstance(case.plot_results(reloaded, test), Figure), "plot_results must return a Figure"
+    assert isinstance(case.plot_results(reloaded, data["test"]), Figure), "plot_results must return a Figure"
     return metrics

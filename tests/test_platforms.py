@@ -91,7 +91,7 @@ def test_script_is_executable_strict_bash_with_valid_syntax(script):
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.parent.name)
+@pytest.mark.parametrize("script", SCRIPTS + sorted((ROOT / "tools").glob("*.sh")), ids=lambda path: path.name)
 def test_shellcheck_finds_nothing(script):
     program = Path(sys.executable).with_name("shellcheck")
     program = str(program) if program.is_file() else shutil.which("shellcheck")

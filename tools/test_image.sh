@@ -69,7 +69,7 @@ cleanup() {
     podman rmi -a -f >/dev/null 2>&1 || true
     podman system reset -f >/dev/null 2>&1 || true
   fi
-  grep -o " $WORK[^ ]*" /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null || true
+  grep -o " ${WORK}[^ ]*" /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null || true
   [ -e "$WORK/$MARK" ] && rm -rf "$WORK"
   if [ -n "${disk_log:-}" ] && [ -s "$disk_log" ]; then
     say "peak disk use above the start: $(sort -n "$disk_log" | tail -1 | awk -v s="$disk_start" '{printf "%.1f", ($1 - s) / 1048576}') GB"
@@ -172,14 +172,16 @@ render() {
 
 check_commands() {
   local out
+  # shellcheck disable=SC2016  # expanded by the shell inside the container
   out=$(run_image --rm "$IMAGE" bash -c 'echo "$(id -u) $(id -un) $HOME"; planetml cases;
     test -f models/icme_resunetpp1d/weights.safetensors && touch notebooks/icme/.w && echo "models and notebooks ok";
     python -c "import KT17, torch; print(\"torch\", torch.__version__, \"cuda\" if torch.cuda.is_available() else \"cpu\")"') \
     || fail "commands inside the container"
-  echo "$out" | sed 's/^/  | /'
+  # shellcheck disable=SC2001  # indent every line of the output
+  sed 's/^/  | /' <<<"$out"
   grep -q "^1000 jovyan /home/jovyan$" <<<"$out" || fail "not user jovyan (1000) with HOME=/home/jovyan"
   grep -q "^$CASE " <<<"$out" || fail "planetml cases does not list $CASE"
-  grep -q "^models and notebooks ok$" <<<"$out" || fail "~/models missing or ~/notebooks not writable"
+  grep -q "^models and notebooks ok$" <<<"$out" || fail "models missing from the home folder, or its notebooks not writable"
   run_image --rm -e JUPYTERHUB_API_TOKEN=x "$IMAGE" planetml lab >"$WORK/hub.log" 2>&1 && fail "lab ran as a Hub server"
   grep -q "jupyterhub-singleuser is not installed" "$WORK/hub.log" || fail "no clear error without jupyterhub: $(cat "$WORK/hub.log")"
 }
@@ -191,7 +193,8 @@ check_lab() {
   run_image -d --name "$NAME-lab" -p "127.0.0.1:$port:8888" \
     -e PLANETML_BASE_URL="$BASE_URL" -e PLANETML_TOKEN="$TOKEN" "$IMAGE" >/dev/null
   fetch "${url}api" 120 >/dev/null || { podman logs "$NAME-lab" | tail -20; fail "JupyterLab did not answer at ${url}api"; }
-  page=$(curl -fsS --max-time 60 "${url}lab?token=$TOKEN") && grep -q JupyterLab <<<"$page" || fail "no JupyterLab page at ${url}lab"
+  page=$(curl -fsS --max-time 60 "${url}lab?token=$TOKEN" || true)
+  grep -q JupyterLab <<<"$page" || fail "no JupyterLab page at ${url}lab"
   curl -fsS --max-time 60 "${url}api/contents/notebooks/$CASE?token=$TOKEN" | grep -q '"dashboard.ipynb"' || fail "notebooks missing"
   [ "$(curl -s --max-time 60 -o /dev/null -w '%{http_code}' "${url}api/contents?token=wrong")" = 403 ] || fail "a wrong token got in"
   say "JupyterLab answers at ${url}lab; rendering the $CASE dashboard with Voila"
@@ -220,7 +223,8 @@ check_dashboard() {
   run_image -d --name "$NAME-dash" -p "127.0.0.1:$port:8866" "$IMAGE" \
     planetml dashboard "$CASE" --ip 0.0.0.0 >/dev/null
   local page
-  page=$(render "http://127.0.0.1:$port/" 300) && grep -q "application/vnd.jupyter.widget-view+json" <<<"$page" \
+  page=$(render "http://127.0.0.1:$port/" 300 || true)
+  grep -q "application/vnd.jupyter.widget-view+json" <<<"$page" \
     || { podman logs "$NAME-dash" | tail -20; fail "planetml dashboard $CASE did not render on 8866"; }
   podman rm -f "$NAME-dash" >/dev/null
 }

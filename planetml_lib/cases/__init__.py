@@ -7,18 +7,19 @@ whose ``level`` column takes the values in ``METRIC_LEVELS``) and ``plot_results
 A new case is one module plus one line in ``CASES``.
 """
 
-from planetml_lib.cases import icme, mercury_boundaries, solarwind_tutorial
+from planetml_lib.cases import icme, mars_mounds, mercury_boundaries, solarwind_tutorial
 from planetml_lib.errors import PlanetMLError
 
 CASES = {
     "icme": icme,
+    "mars_mounds": mars_mounds,
     "mercury_boundaries": mercury_boundaries,
     "solarwind_tutorial": solarwind_tutorial,
 }
 
 
 #: Short names accepted on the command line.
-ALIASES = {"mercury": "mercury_boundaries"}
+ALIASES = {"mercury": "mercury_boundaries", "mounds": "mars_mounds"}
 
 
 def get_case(name):
