@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -130,3 +132,21 @@ def test_load_rejects_corrupt_weights(tmp_path, trained):
     (folder / "weights.safetensors").write_bytes(b"\x00" * 20)
     with pytest.raises(PlanetMLError, match="weights.safetensors"):
         load_model(folder)
+
+
+def test_loading_models_does_not_import_the_file_readers():
+    """Saving and loading a model needs torch and safetensors, not cdflib, astropy or xarray
+    (a GPU machine or a slim image may lack them; they also cost import time)."""
+    code = ("import sys, planetml_lib.models.artifacts, planetml_lib.train; "
+            "print(sorted(m for m in ('cdflib', 'astropy', 'xarray', 'geopandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_io_names_import_on_first_use():
+    import planetml_lib.io as io
+
+    assert io.write_catalog.__module__ == "planetml_lib.io.export"
+    assert set(io.__all__) <= set(dir(io))
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        io.nothing  # noqa: B018

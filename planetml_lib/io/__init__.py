@@ -3,37 +3,44 @@
 Solar-wind series become an ``xarray.Dataset`` along ``time``; event
 catalogues become an events ``pandas.DataFrame`` (``start``, ``end``,
 ``label``); the contracts are described in the design notes.
+
+The names below are imported on first use (PEP 562), so that a module which
+needs only :mod:`planetml_lib.io.atomic` (saving a model, say) does not load
+cdflib, astropy and xarray with the readers.
 """
 
-from planetml_lib.io.atomic import atomic_dir, atomic_write
-from planetml_lib.io.catalogs import (
-    read_cluster_crossings,
-    read_icmecat,
-    read_messenger_orbits,
-    read_philpott,
-    read_winslow,
-)
-from planetml_lib.io.cdf import detect_layout, read_cdaweb, read_cdf
-from planetml_lib.io.download import download_cdaweb, download_messenger_mag
-from planetml_lib.io.export import read_catalog, write_catalog
-from planetml_lib.io.pds import read_messenger_mag
-from planetml_lib.io.solarwind import read_solarwind_csv
+import importlib
 
-__all__ = [
-    "atomic_dir",
-    "atomic_write",
-    "detect_layout",
-    "download_cdaweb",
-    "download_messenger_mag",
-    "read_catalog",
-    "read_cdaweb",
-    "read_cdf",
-    "read_cluster_crossings",
-    "read_icmecat",
-    "read_messenger_mag",
-    "read_messenger_orbits",
-    "read_philpott",
-    "read_solarwind_csv",
-    "read_winslow",
-    "write_catalog",
-]
+_HOMES = {
+    "atomic_dir": "atomic",
+    "atomic_write": "atomic",
+    "detect_layout": "cdf",
+    "download_cdaweb": "download",
+    "download_messenger_mag": "download",
+    "read_catalog": "export",
+    "read_cdaweb": "cdf",
+    "read_cdf": "cdf",
+    "read_cluster_crossings": "catalogs",
+    "read_icmecat": "catalogs",
+    "read_messenger_mag": "pds",
+    "read_messenger_orbits": "catalogs",
+    "read_philpott": "catalogs",
+    "read_solarwind_csv": "solarwind",
+    "read_winslow": "catalogs",
+    "write_catalog": "export",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name):
+    """Import a reader or writer from its module on first use."""
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOMES))
