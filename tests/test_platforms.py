@@ -8,6 +8,7 @@ JUPYTER_CONFIG_PATH) instead of starting a server; temporary folders stand in fo
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -289,3 +290,12 @@ def test_citation_cff_is_valid_and_describes_this_version():
     assert cff["authors"] and all(author.get("name") or author.get("family-names") for author in cff["authors"])
     for reference in cff.get("references", []):
         assert {"type", "title", "authors"} <= set(reference)
+
+
+def test_readme_binder_links_open_files_that_exist():
+    """The README's Binder badges open the getting-started notebook in JupyterLab and a dashboard in Voila."""
+    links = re.findall(r"https://mybinder\.org/v2/gh/[^)\s]+\?urlpath=([^)\s]+)", (ROOT / "README.md").read_text())
+    assert any(link == "lab/tree/notebooks/00_getting_started.ipynb" for link in links), links
+    dashboards = [link.removeprefix("voila/render/") for link in links if link.startswith("voila/render/")]
+    assert dashboards and all((ROOT / path).is_file() and path.endswith("dashboard.ipynb") for path in dashboards)
+    assert (ROOT / "notebooks" / "00_getting_started.ipynb").is_file()
