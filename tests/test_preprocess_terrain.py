@@ -41,3 +41,14 @@ def test_gaps_stay_gaps():
     channels = terrain_channels(dtm, 1.0)
     assert np.isnan(channels[0, 5, 5]) and np.isfinite(channels[0]).sum() == dtm.size - 1
     assert np.isnan(channels[1, 5, 4]) and np.isfinite(channels[1, 15, 15])
+
+
+def test_plane_is_fitted_to_the_finite_pixels_only():
+    dtm = -2000.0 + 0.3 * ROWS - 0.7 * COLS
+    dtm[:4, :6] = np.nan
+    dtm[15:, 20:] = 5000.0 + 0.3 * ROWS[15:, 20:] - 0.7 * COLS[15:, 20:]  # a step: the plane fit must see it
+    elevation = terrain_channels(dtm, 1.0)[0]
+    assert np.isnan(elevation[:4, :6]).all() and np.isfinite(elevation[4:]).all()
+    assert abs(np.nanmean(elevation)) < 1e-3  # least squares: zero mean residual over the finite pixels
+    tilted = terrain_channels(-2000.0 + 0.3 * ROWS - 0.7 * COLS, 1.0)[0]
+    np.testing.assert_allclose(tilted, 0.0, atol=1e-6)
