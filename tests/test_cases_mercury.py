@@ -54,3 +54,19 @@ def test_active_learning_never_labels_an_orbit_twice():
     labelled = curve.attrs["labelled"]
     assert len(labelled) == len(set(labelled)) == 3
     assert curve["n_labelled"].tolist() == [1, 2, 3]
+
+
+def test_prior_correction_divides_the_class_weighting_out():
+    probabilities = np.array([[0.3, 0.7], [0.9, 0.1], [np.nan, np.nan]])
+    weights = [0.5, 5.0]
+    assert case.regions_from_probabilities(probabilities, weights, 0.0, 1).tolist() == [1, 0, -1]
+    assert case.regions_from_probabilities(probabilities, weights, 1.0, 1).tolist() == [0, 0, -1]
+
+
+def test_postprocessing_is_chosen_on_validation_from_the_config_grid(trained):
+    model, _ = trained
+    config, metadata = model.config, model.metadata
+    chosen = metadata["postprocessing"]
+    assert chosen["prior_correction"] in config.prior_corrections and chosen["smooth_window"] in config.smooth_windows
+    assert len(metadata["postprocessing_grid"]) == len(config.prior_corrections) * len(config.smooth_windows)
+    assert chosen["chosen_on"] == "validation orbits" and len(metadata["class_weights"]) == 5

@@ -2,8 +2,9 @@
 
 Every sample of an orbit belongs to one of five regions: 0 IMF (solar wind), 1 SK (bow-shock
 crossing), 2 MSh (magnetosheath), 3 MP (magnetopause crossing), 4 MSp (magnetosphere). A
-CNN+LSTM labels each sample; smoothed labels become per-orbit inbound and outbound crossing
-intervals, scored against the Philpott et al. (2020) list by timing error.
+CNN+LSTM labels each sample; its probabilities, with the loss's class weighting divided out in
+part and smoothed (both chosen on the validation orbits), become per-orbit inbound and outbound
+crossing intervals, scored against the Philpott et al. (2020) list by timing error.
 
 The magnetometer data cannot be shipped, so training, tests and demos run on SIMULATED orbits
 (:mod:`planetml_lib.simulate.messenger`): real MESSENGER orbit times and real Philpott crossing
@@ -39,7 +40,7 @@ from planetml_lib.train.systems import class_weights_from_labels
 from planetml_lib.viz.regions import plot_regions
 
 TITLE = "Mercury's bow shock and magnetopause from MESSENGER magnetometer data (CNN+LSTM, 5 regions; simulated)"
-METRIC_LEVELS = ("sample", "crossing")  # the ``level`` column of evaluate()
+METRIC_LEVELS = ("sample", "sample_postprocessed", "crossing")  # the ``level`` column of evaluate()
 LABEL = "region"
 SHIPPED_MODEL = DATA_DIR / "models" / "mercury_cnnlstm"
 
@@ -65,7 +66,8 @@ class Config:
     batch_size: int = 32
     lr: float = 1e-3
     patience: int = 4
-    smooth_window: int = 7                       # samples of the majority filter before crossings
+    smooth_windows: tuple = (1, 3, 5, 7, 9)      # probability-smoothing lengths (samples) tried on validation
+    prior_corrections: tuple = (0.0, 0.25, 0.5, 0.75, 1.0)  # class-weight exponents divided out, tried likewise
     max_offset: str = "10min"                    # a crossing counts as found within this offset
     progress: bool = True
 
@@ -77,7 +79,7 @@ class Config:
                               "r_msm", "mlat_deg", "lt_cos", "lt_sin", "t_periapsis_h"),
                    n_train=3, n_validation=1, n_test=1, window=120, stride=60,
                    model_options={"conv_channels": [8, 8, 8], "lstm_hidden": 8, "lstm_layers": 1},
-                   epochs=1, smooth_window=3, progress=False)
+                   epochs=1, smooth_windows=(1, 3), prior_corrections=(0.0, 1.0), progress=False)
 
 
 def split_orbits(config):
@@ -153,35 +155,81 @@ def _pairs(config, ds, scaler):
 
 
 def fit_model(config, train_sets, val_set, epochs=None):
-    """Scale on the training orbits, train with class-weighted cross-entropy; return (model, scaler, history)."""
+    """Scale on the training orbits, train with class-weighted cross-entropy, choose the
+    post-processing on ``val_set``; return a :class:`TrainedModel` with the history."""
     set_seed(config.seed)
     train = xr.concat(train_sets, "time", combine_attrs="override")
     scaler = DatasetScaler(variables=list(config.variables), method="robust").fit(train)
     X, y = _pairs(config, train, scaler)
-    loss = nn.CrossEntropyLoss(weight=class_weights_from_labels(y, len(REGIONS)))
+    weights = class_weights_from_labels(y, len(REGIONS))
     model = build_model(config)
-    history = fit(model, (X, y), _pairs(config, val_set, scaler), loss, epochs=epochs or config.epochs, lr=config.lr,
-                  batch_size=config.batch_size, patience=config.patience, seed=config.seed, progress=config.progress)
-    return model, scaler, history
+    history = fit(model, (X, y), _pairs(config, val_set, scaler), nn.CrossEntropyLoss(weight=weights),
+                  epochs=epochs or config.epochs, lr=config.lr, batch_size=config.batch_size,
+                  patience=config.patience, seed=config.seed, progress=config.progress)
+    trained = TrainedModel(model=model, model_options=model_options(config), config=config, history=history,
+                           metadata={"normalisation": scaler.get_state(), "class_weights": weights.tolist()})
+    postprocessing, grid = choose_postprocessing(trained, val_set)
+    trained.metadata.update(postprocessing=postprocessing, postprocessing_grid=grid.to_dict(orient="records"))
+    return trained
+
+
+def regions_from_probabilities(probabilities, class_weights, prior_correction, smooth_window):
+    """Per-sample regions: divide ``class_weights ** prior_correction`` out of the probabilities,
+    average them over ``smooth_window`` samples, take the most likely region (-1 in gaps).
+
+    Class-weighted cross-entropy lets the rare crossing classes win wherever they are
+    plausible, so crossing intervals come out wider than the true ones; a correction of 1
+    divides all of the weighting out (posteriors under the training class frequencies), 0 none.
+    """
+    scores = np.asarray(probabilities, dtype=float) / np.asarray(class_weights, dtype=float) ** prior_correction
+    return smooth_regions(scores, smooth_window)
+
+
+def choose_postprocessing(trained, validation):
+    """The prior correction and smoothing window of ``trained.config``'s grids with the highest
+    crossing detection rate on the validation orbits, then the smallest median crossing-centre
+    error, then the highest macro F1 (the rule the rule baseline is tuned by).
+    Returns ``(chosen, grid)``: a dict with the validation scores, and the whole grid."""
+    config = trained.config
+    ds = prepare_for_model(validation, config)
+    probabilities, truth = predict_proba(trained, ds), reference_crossings(ds)
+    rows = []
+    for prior_correction in config.prior_corrections:
+        for smooth_window in config.smooth_windows:
+            regions = regions_from_probabilities(probabilities, trained.metadata["class_weights"], prior_correction,
+                                                 smooth_window)
+            crossings = extract_crossings(regions, ds["time"].values, orbit=ds["orbit"].values)
+            timing = evaluate_crossings(crossings, truth, max_offset=config.max_offset)
+            overall = timing[timing["class"] == "all"].set_index("metric")["value"]
+            samples = evaluate_multiclass(ds[LABEL].values, regions, list(REGIONS), valid=ds[VALID].values)
+            rows.append({"prior_correction": float(prior_correction), "smooth_window": int(smooth_window),
+                         "detection_rate": float(overall["detection_rate"]),
+                         "centre_error_s": float(overall["centre_abs_error_s_median"]),
+                         "macro_f1": float(samples.query("`class` == 'macro' and metric == 'F1'")["value"].item())})
+    grid = pd.DataFrame(rows)
+    best = grid.sort_values(["detection_rate", "centre_error_s", "macro_f1"], ascending=[False, True, False],
+                            kind="stable").iloc[0]
+    chosen = {"prior_correction": float(best["prior_correction"]), "smooth_window": int(best["smooth_window"]),
+              "chosen_on": "validation orbits",
+              "validation": {k: float(best[k]) for k in ("detection_rate", "centre_error_s", "macro_f1")}}
+    return chosen, grid
 
 
 def train(config, data):
-    """Train on the training orbits with early stopping on the validation orbits."""
-    model, scaler, history = fit_model(config, [data["train"]], data["validation"])
-    metadata = {
+    """Train on the training orbits with early stopping and post-processing chosen on the validation orbits."""
+    trained = fit_model(config, [data["train"]], data["validation"])
+    trained.metadata.update({
         "case": "mercury_boundaries",
         "simulated_training_data": True,
         "input_variables": list(config.variables),
         "units": {v: data["train"][v].attrs.get("units", "") for v in config.variables},
         "cadence": config.cadence,
         "window": config.window,
-        "normalisation": scaler.get_state(),
         "class_names": list(REGIONS),
         "training_data": {name: sorted(set(data[name]["orbit"].values.tolist())) for name in ("train", "validation")},
-        "epochs_run": int(len(history)),
-    }
-    return TrainedModel(model=model, model_options=model_options(config), config=config, metadata=metadata,
-                        history=history)
+        "epochs_run": int(len(trained.history)),
+    })
+    return trained
 
 
 def load_trained(folder=SHIPPED_MODEL):
@@ -198,13 +246,20 @@ def predict_proba(trained, ds):
     return probabilities
 
 
-def predict(trained, ds):
-    """Return ``(regions, crossings)``: smoothed per-sample regions (DataArray, -1 in gaps) and the
-    per-orbit inbound and outbound bow-shock and magnetopause crossings (events)."""
-    ds = prepare_for_model(ds, trained.config)
-    regions = smooth_regions(predict_proba(trained, ds), trained.config.smooth_window)
+def _postprocess(trained, ds, probabilities):
+    """Regions after the validation-chosen post-processing, and the crossings read from them."""
+    post = trained.metadata["postprocessing"]
+    regions = regions_from_probabilities(probabilities, trained.metadata["class_weights"],
+                                         post["prior_correction"], post["smooth_window"])
     orbit = ds["orbit"].values if "orbit" in ds.coords else None
-    crossings = extract_crossings(regions, ds["time"].values, orbit=orbit)
+    return regions, extract_crossings(regions, ds["time"].values, orbit=orbit)
+
+
+def predict(trained, ds):
+    """Return ``(regions, crossings)``: post-processed per-sample regions (DataArray, -1 in gaps) and
+    the per-orbit inbound and outbound bow-shock and magnetopause crossings (events) read from them."""
+    ds = prepare_for_model(ds, trained.config)
+    regions, crossings = _postprocess(trained, ds, predict_proba(trained, ds))
     return xr.DataArray(regions, coords={"time": ds["time"].values}, dims="time", name="predicted_region"), crossings
 
 
@@ -215,12 +270,20 @@ def reference_crossings(ds):
 
 
 def evaluate(trained, ds):
-    """Tidy metrics: per-sample region scores (level "sample") and crossing timing (level "crossing")."""
-    regions, crossings = predict(trained, ds)
-    valid = ds[VALID].values
-    samples = evaluate_multiclass(ds[LABEL].values, regions.values, list(REGIONS), valid=valid)
-    timing = evaluate_crossings(crossings, reference_crossings(ds), max_offset=trained.config.max_offset)
-    return pd.concat([samples.assign(level="sample"), timing.assign(level="crossing")], ignore_index=True)
+    """Tidy metrics: per-sample region scores of the CNN+LSTM's own labels (the most likely region;
+    level "sample") and of the post-processed labels (level "sample_postprocessed"), and the
+    timing of the crossings read from the latter (level "crossing")."""
+    ds = prepare_for_model(ds, trained.config)
+    probabilities = predict_proba(trained, ds)
+    regions, crossings = _postprocess(trained, ds, probabilities)
+    own = regions_from_probabilities(probabilities, trained.metadata["class_weights"], 0.0, 1)
+    truth, valid = ds[LABEL].values, ds[VALID].values
+    return pd.concat([
+        evaluate_multiclass(truth, own, list(REGIONS), valid=valid).assign(level="sample"),
+        evaluate_multiclass(truth, regions, list(REGIONS), valid=valid).assign(level="sample_postprocessed"),
+        evaluate_crossings(crossings, reference_crossings(ds), max_offset=trained.config.max_offset)
+        .assign(level="crossing"),
+    ], ignore_index=True)
 
 
 def plot_results(trained, ds):
@@ -246,23 +309,16 @@ def active_learning_curve(config, data, strategy="entropy", initial=4, per_round
     def fit_fn(labelled):
         return fit_model(config, [_orbits(data["train"], labelled)], data["validation"], epochs=epochs)
 
-    def predict_proba_fn(fitted, orbits):
-        trained = _as_trained(config, fitted)
+    def predict_proba_fn(trained, orbits):
         return {k: predict_proba(trained, _orbits(data["train"], [k])) for k in orbits}
 
-    def score_fn(fitted):
-        metrics = evaluate(_as_trained(config, fitted), data["test"])
+    def score_fn(trained):
+        metrics = evaluate(trained, data["test"])
         return float(metrics.query("level == 'sample' and metric == 'F1' and `class` == 'macro'")["value"].item())
 
     pool = sorted(set(data["train"]["orbit"].values.tolist()))
     return run_active_learning(fit_fn, predict_proba_fn, score_fn, pool, initial, per_round, n_rounds,
                                strategy=strategy, random_state=config.seed)
-
-
-def _as_trained(config, fitted):
-    model, scaler, _ = fitted
-    return TrainedModel(model=model, model_options=model_options(config), config=config,
-                        metadata={"normalisation": scaler.get_state()})
 
 
 def fit_rule_baseline(config, validation, windows_s=(60, 120, 300, 600), z_thresholds=(2, 3, 4, 5)):
