@@ -30,7 +30,7 @@ chromium:
 	  else echo "make: /usr/bin/chromium is missing: sudo apt-get install chromium"; exit 1; fi; }
 
 test: $(VENV)/.installed-test chromium
-	$(BIN)/ruff check planetml_lib tests benchmarks
+	$(BIN)/ruff check planetml_lib tests benchmarks tools
 	PLANETML_FAST=1 $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider
 
 # hadolint on the Dockerfile (tests/test_dockerfile.py runs it too, with the image conventions).

@@ -2,6 +2,7 @@
 
 import ast
 import re
+import subprocess
 import sys
 import tomllib
 from importlib.metadata import packages_distributions
@@ -88,3 +89,15 @@ def test_every_imported_package_is_declared():
     for module in sorted(third_party_imports()):
         dists = {canonicalize_name(d) for d in providers.get(module, [])}
         assert dists & declared, f"planetml_lib imports {module!r} ({sorted(dists)}): declare it in pyproject.toml"
+
+
+def test_check_environment_imports_every_runtime_dependency():
+    """tools/check_environment.py (run inside the image by make test-image) passes here, and
+    covers every runtime dependency of pyproject.toml (stale installed metadata would miss some)."""
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "check_environment.py")],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    declared = {canonicalize_name(Requirement(r).name) for r in PYPROJECT["project"]["dependencies"]}
+    checked = set(re.findall(r"^ok +import \S+ \((\S+)\)", result.stdout, re.M))
+    assert declared == checked
+    assert re.search(r"^ok +matrix product .*: torch \S+ on (cpu|cuda)$", result.stdout, re.M)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Build the real Dockerfile and check the image end to end, without a Docker engine:
 # Debian's buildah and podman as root (chroot isolation), on a Debian bookworm base made here with
-# debootstrap (no registry needed). Checks, as UID 1000: `planetml cases`; JupyterLab under a base
-# URL with the token from the environment; a Voila dashboard inside it; the HEALTHCHECK;
-# `planetml dashboard CASE` on port 8866. Then removes the image, containers and build cache, also
+# debootstrap (no registry needed). Checks, as UID 1000: `planetml cases`; imports of every runtime
+# dependency and planetml_lib module, and a torch matrix product (tools/check_environment.py);
+# JupyterLab under a base URL with the token from the environment; a Voila dashboard inside it;
+# the HEALTHCHECK; `planetml dashboard CASE` on port 8866. Then removes the image, containers and build cache, also
 # on failure. Needs root, 30 GB free and about 5 minutes; see docs/platforms.md.
 #
 # Settings (environment): PLANETML_IMAGE_WORK (storage folder, default /var/tmp/planetml-image-test),
@@ -182,6 +183,10 @@ check_commands() {
   grep -q "^1000 jovyan /home/jovyan$" <<<"$out" || fail "not user jovyan (1000) with HOME=/home/jovyan"
   grep -q "^$CASE " <<<"$out" || fail "planetml cases does not list $CASE"
   grep -q "^models and notebooks ok$" <<<"$out" || fail "models missing from the home folder, or its notebooks not writable"
+  # Every runtime dependency's modules and every planetml_lib module import; torch multiplies matrices.
+  out=$(run_image --rm --volume "$PWD/tools/check_environment.py:/tmp/check_environment.py:ro" "$IMAGE" \
+    python /tmp/check_environment.py) || { grep -v "^ok" <<<"$out" >&2; fail "tools/check_environment.py inside the container"; }
+  say "$(tail -1 <<<"$out") ($(grep -o "torch .* on [a-z]*" <<<"$out"))"
   run_image --rm -e JUPYTERHUB_API_TOKEN=x "$IMAGE" planetml lab >"$WORK/hub.log" 2>&1 && fail "lab ran as a Hub server"
   grep -q "jupyterhub-singleuser is not installed" "$WORK/hub.log" || fail "no clear error without jupyterhub: $(cat "$WORK/hub.log")"
 }
