@@ -85,6 +85,13 @@ def inference_one_orbit(trained, config):
             "seconds_all": times}
 
 
+def update_results(entries):
+    """Replace ``entries`` in the saved results, keeping every other figure."""
+    results = json.loads(RESULTS.read_text())
+    results.update(entries)
+    RESULTS.write_text(json.dumps(plain_json(results), indent=2, allow_nan=False) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fast", action="store_true", help="tiny settings, to check that the script runs")
@@ -96,15 +103,12 @@ def main():
     args = parser.parse_args()
     if args.fresh_only:
         config = case.Config(progress=False)
-        results = json.loads(RESULTS.read_text())
-        results.update(fresh_test(case.load_trained(), config, case.load_data(config)))
-        RESULTS.write_text(json.dumps(plain_json(results), indent=2, allow_nan=False) + "\n")
+        update_results(fresh_test(case.load_trained(), config, case.load_data(config)))
         return
     if args.inference_only:
-        results = json.loads(RESULTS.read_text())
-        results["inference_one_orbit_shipped_model"] = inference_one_orbit(case.load_trained(), case.Config())
-        RESULTS.write_text(json.dumps(plain_json(results), indent=2, allow_nan=False) + "\n")
-        print(json.dumps(results["inference_one_orbit_shipped_model"], indent=2))
+        timing = inference_one_orbit(case.load_trained(), case.Config())
+        update_results({"inference_one_orbit_shipped_model": timing})
+        print(json.dumps(timing, indent=2))
         return
     config = case.Config.fast() if args.fast else case.Config(progress=False)
     start = time.perf_counter()
