@@ -1,13 +1,14 @@
-"""Pieces every dashboard needs: errors shown in the page, figures in an Output, uploaded files."""
+"""Pieces every dashboard needs: errors shown in the page, figures as images, uploaded files."""
 
 import html
+import io
 import sys
 import tempfile
 import traceback
 from pathlib import Path
 
+import ipywidgets as widgets
 import matplotlib.pyplot as plt
-from IPython.display import display
 
 from planetml_lib.errors import PlanetMLError
 
@@ -33,12 +34,26 @@ def run_guarded(status, callback):
         status.value = error_html(f"unexpected {type(error).__name__}: {error} (details in the server log)")
 
 
-def show_figure(output, fig):
-    """Replace what ``output`` shows by the matplotlib figure ``fig`` (then closed)."""
-    output.clear_output(wait=True)
-    with output:
-        display(fig)
-    plt.close(fig)
+def figure_widget():
+    """Return the widget a dashboard shows its figure in: a PNG Image, not an Output.
+
+    While Voila runs the notebook, nbclient stands in for the browser's Output widget and
+    answers every figure drawn into one with a message on the shell socket on which it awaits the
+    cell's reply. That send can swallow the reply's wake-up, and the page then never finishes
+    loading: 4 of 10 loads of the ICME dashboard on a 2-core machine kept busy by two other
+    processes. An Image's new value is a plain widget update that nbclient does not answer.
+    """
+    return widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+
+
+def show_figure(image, fig):
+    """Show the matplotlib figure ``fig`` in ``image`` (from :func:`figure_widget`); close ``fig``."""
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    image.value = buffer.getvalue()
 
 
 def save_uploads(files):

@@ -9,7 +9,7 @@ import pandas as pd
 
 from planetml_lib.cases import icme
 from planetml_lib.cases.series_detection import catalogue_events
-from planetml_lib.dashboards.common import error_html, run_guarded, save_uploads, show_figure
+from planetml_lib.dashboards.common import error_html, figure_widget, run_guarded, save_uploads, show_figure
 from planetml_lib.datasets import load_sample
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.preprocess import regularize
@@ -59,7 +59,7 @@ class ICMEDashboard:
         self.days = widgets.SelectionRangeSlider(options=[pd.Timestamp("2000-01-01")], description="Range",
                                                  layout=widgets.Layout(width="95%"))
         self.status = widgets.HTML()
-        self.figure = widgets.Output()
+        self.figure = figure_widget()
         self.table = widgets.HTML()
         self.source.observe(lambda _: self._guard(self._select_sample), "value")
         self.upload.observe(lambda _: self._guard(self._select_upload), "value")

@@ -13,7 +13,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from planetml_lib.cases import mars_mounds as case
-from planetml_lib.dashboards.common import error_html, run_guarded, save_uploads, show_figure
+from planetml_lib.dashboards.common import error_html, figure_widget, run_guarded, save_uploads, show_figure
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate.objects import evaluate_pixels
 from planetml_lib.io.geotiff import write_objects
@@ -57,7 +57,7 @@ class MoundsDashboard:
         self.inputs = widgets.ToggleButtons(options=list(INPUT_LABELS), description="Model input")
         self.upload = widgets.FileUpload(accept=".tif,.tiff", multiple=False, description="Upload GeoTIFF")
         self.status = widgets.HTML()
-        self.figure = widgets.Output()
+        self.figure = figure_widget()
         self.summary = widgets.HTML()
         self.table = widgets.HTML()
         self.scene.observe(lambda _: run_guarded(self.status, self._select_scene), "value")

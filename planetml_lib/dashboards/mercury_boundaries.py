@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from planetml_lib.cases import mercury_boundaries as case
-from planetml_lib.dashboards.common import error_html, run_guarded, save_uploads, show_figure
+from planetml_lib.dashboards.common import error_html, figure_widget, run_guarded, save_uploads, show_figure
 from planetml_lib.datasets import load_catalog
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.simulate import simulate_orbits
@@ -38,7 +38,7 @@ class MercuryDashboard:
         self.orbit = widgets.Dropdown(options=test_orbits, description="Orbit")
         self.upload = widgets.FileUpload(accept=".tab,.TAB", multiple=True, description="Upload PDS TAB")
         self.status = widgets.HTML()
-        self.figure = widgets.Output()
+        self.figure = figure_widget()
         self.table = widgets.HTML()
         self.orbit.observe(lambda _: run_guarded(self.status, self._select_orbit), "value")
         self.upload.observe(lambda _: run_guarded(self.status, self._select_upload), "value")
