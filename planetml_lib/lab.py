@@ -25,6 +25,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from planetml_lib.dashboards.voila_template import TEMPLATE_OPTION, with_template_path
 from planetml_lib.errors import PlanetMLError
 
 DEFAULT_PORT = 8888
@@ -158,7 +159,8 @@ def lab_command(root_dir, settings, ip=None, open_browser=False, environ=None):
     else:
         command = [sys.executable, "-m", "jupyterlab", "--ServerApp.port_retries=0"]
         ip = ip or DEFAULT_IP
-    command += [f"--ServerApp.root_dir={root_dir.resolve()}", f"--ServerApp.open_browser={open_browser}"]
+    command += [f"--ServerApp.root_dir={root_dir.resolve()}", f"--ServerApp.open_browser={open_browser}",
+                TEMPLATE_OPTION]
     command += [f"--ServerApp.{name}={value}" for name, value in
                 (("ip", ip), ("port", settings.port), ("base_url", settings.base_url)) if value is not None]
     if settings.token == "":
@@ -167,7 +169,7 @@ def lab_command(root_dir, settings, ip=None, open_browser=False, environ=None):
         environ["JUPYTER_TOKEN"] = settings.token
     if os.geteuid() == 0:  # containers and CI machines often run as root; the token still guards the server
         command.append("--ServerApp.allow_root=True")
-    return command, environ
+    return command, with_template_path(environ)
 
 
 def _announce(settings, ip):

@@ -1,14 +1,16 @@
 """Every dashboard in a real browser: standalone Voila (as `planetml dashboard` starts it), driven by Chromium.
 
-For each ``notebooks/<case>/dashboard.ipynb``: the widgets render, changing an input updates the
-results within seconds, no error shows in the page or the server log, and a screenshot is kept in
-``tests/artifacts/<case>_dashboard.png``.
+For each ``notebooks/<case>/dashboard.ipynb``: the page asks nothing of another host (offline
+first; such a request is refused here, so it cannot hang the page), the widgets render, changing
+an input updates the results within seconds, no error shows in the page or the server log, and a
+screenshot is kept in ``tests/artifacts/<case>_dashboard.png``.
 """
 
 import os
 import socket
 import subprocess
 import time
+import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,6 +32,7 @@ UPDATE_TIMEOUT_MS = 10_000
 RESULTS_JS = """() => Array.from(document.querySelectorAll('.widget-html-content, .jupyter-widgets img'))
     .map(e => e.tagName === 'IMG' ? e.src : e.textContent).join('\\n')"""
 ERROR_MARKS = ("There was an error when executing cell", "⚠")
+LOAD_TIMEOUT_MS = 90_000
 
 pytestmark = pytest.mark.browser
 
@@ -70,9 +73,9 @@ def wait_for_port(port, process, log, deadline=60):
 def voila(notebook, log):
     """Serve ``notebook`` with standalone Voila in fast mode; yield its URL; stop it afterwards."""
     port = free_port()
+    command, environ = voila_command(notebook, port=port, environ={**os.environ, "PLANETML_FAST": "1"})
     with log.open("w") as out:
-        process = subprocess.Popen(voila_command(notebook, port=port), stdout=out, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PLANETML_FAST": "1"}, cwd=ROOT)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=environ, cwd=ROOT)
     try:
         wait_for_port(port, process, log)
         yield f"http://127.0.0.1:{port}/"
@@ -82,6 +85,30 @@ def voila(notebook, log):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def refuse_other_hosts(page):
+    """Abort every request that leaves this machine; return the list their URLs are recorded in."""
+    refused = []
+
+    def route(request_route):
+        if urllib.parse.urlsplit(request_route.request.url).hostname in ("127.0.0.1", "localhost"):
+            request_route.continue_()
+        else:
+            refused.append(request_route.request.url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    return refused
+
+
+def load(page, url, log):
+    """Open ``url``; Voila streams the page, so it has loaded once every cell has run."""
+    try:
+        page.goto(url, timeout=LOAD_TIMEOUT_MS)
+    except PlaywrightTimeoutError:
+        pytest.fail(f"the page did not load within {LOAD_TIMEOUT_MS / 1000:.0f} s\n"
+                    f"--- Voila log ---\n{log.read_text()}")
 
 
 def settled_results(page, pause_s=0.75, deadline_s=15):
@@ -139,8 +166,9 @@ def assert_no_error_shown(page, log):
 @pytest.mark.parametrize("case", list(DASHBOARDS))
 def test_dashboard_renders_and_updates_in_a_browser(case, page, tmp_path):
     log = tmp_path / "voila.log"
+    refused = refuse_other_hosts(page)
     with voila(DASHBOARDS[case], log) as url:
-        page.goto(url, timeout=90_000)  # Voila streams the page: it has loaded once every cell has run
+        load(page, url, log)
         assert_no_error_shown(page, log)
         page.wait_for_selector(".jupyter-widgets", timeout=30_000)
         results = settled_results(page)
@@ -156,6 +184,7 @@ def test_dashboard_renders_and_updates_in_a_browser(case, page, tmp_path):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / f"{case}_dashboard.png", full_page=True)
     assert "Traceback" not in log.read_text(), log.read_text()
+    assert not refused, f"the page asked other hosts for: {refused}"
 
 
 def test_every_case_folder_with_a_dashboard_is_tested():

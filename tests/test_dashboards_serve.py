@@ -1,5 +1,6 @@
 """`planetml dashboard`: find the dashboards, build the Voila command, one-line errors."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -46,11 +47,19 @@ def test_unknown_dashboard_names_the_available_ones(notebooks):
 
 
 def test_voila_command_serves_the_notebook_on_exactly_the_given_address():
-    command = voila_command(Path("notebooks/icme/dashboard.ipynb"), port=8870, ip="127.0.0.1")
+    command, _ = voila_command(Path("notebooks/icme/dashboard.ipynb"), port=8870, ip="127.0.0.1")
     assert command[1:4] == ["-m", "voila", "notebooks/icme/dashboard.ipynb"]
     assert {"--Voila.port=8870", "--Voila.port_retries=0", "--Voila.ip=127.0.0.1",
             "--Voila.open_browser=False"} <= set(command)
-    assert voila_command("d.ipynb")[4:7] == ["--Voila.port=8866", "--Voila.port_retries=0", "--Voila.ip=127.0.0.1"]
+    assert voila_command("d.ipynb")[0][4:7] == ["--Voila.port=8866", "--Voila.port_retries=0", "--Voila.ip=127.0.0.1"]
+
+
+def test_voila_command_renders_with_the_planetml_template_found_on_the_jupyter_path():
+    command, environ = voila_command("d.ipynb", environ={"JUPYTER_PATH": "/opt/mine", "HOME": "/home/me"})
+    assert "--VoilaConfiguration.template=planetml" in command
+    first, rest = environ["JUPYTER_PATH"].split(os.pathsep)
+    assert (Path(first) / "voila/templates/planetml/index.html.j2").is_file() and rest == "/opt/mine"
+    assert environ["HOME"] == "/home/me"
 
 
 @pytest.mark.parametrize("port", [0, 70000])
@@ -61,7 +70,7 @@ def test_voila_command_refuses_impossible_ports(port):
 
 def test_serve_dashboard_prints_the_url_then_runs_voila(notebooks, monkeypatch, capsys):
     calls = []
-    monkeypatch.setattr(subprocess, "call", lambda command: calls.append(command) or 3)
+    monkeypatch.setattr(subprocess, "call", lambda command, env: calls.append((command, env)) or 3)
     assert serve_dashboard("alpha", notebook_dir=notebooks, port=8871) == 3
     assert calls == [voila_command(notebooks / "alpha" / "dashboard.ipynb", port=8871)]
     out, err = capsys.readouterr()
@@ -69,7 +78,7 @@ def test_serve_dashboard_prints_the_url_then_runs_voila(notebooks, monkeypatch, 
 
 
 def test_serve_dashboard_warns_when_bound_beyond_this_machine(notebooks, monkeypatch, capsys):
-    monkeypatch.setattr(subprocess, "call", lambda command: 0)
+    monkeypatch.setattr(subprocess, "call", lambda command, env: 0)
     serve_dashboard("alpha", notebook_dir=notebooks, port=8871, ip="0.0.0.0")
     out, err = capsys.readouterr()
     assert "http://127.0.0.1:8871/" in out
@@ -92,7 +101,7 @@ def test_cli_unknown_dashboard_is_one_line_and_exit_2(notebooks, capsys):
 
 def test_cli_passes_port_and_address_to_voila(notebooks, monkeypatch, capsys):
     calls = []
-    monkeypatch.setattr(subprocess, "call", lambda command: calls.append(command) or 0)
+    monkeypatch.setattr(subprocess, "call", lambda command, env: calls.append((command, env)) or 0)
     assert main(["dashboard", "zeta", "--notebook-dir", str(notebooks), "--port", "9001", "--ip", "127.0.0.2"]) == 0
     assert calls == [voila_command(notebooks / "zeta" / "dashboard.ipynb", port=9001, ip="127.0.0.2")]
 

