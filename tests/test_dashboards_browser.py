@@ -171,6 +171,8 @@ def test_dashboard_renders_and_updates_in_a_browser(case, page, tmp_path):
         load(page, url, log)
         assert_no_error_shown(page, log)
         page.wait_for_selector(".jupyter-widgets", timeout=30_000)
+        assert not page.locator(".widget-output").count(), \
+            "an Output widget: draw figures with dashboards.common.figure_widget (see its docstring)"
         results = settled_results(page)
         assert results, "the dashboard shows no results (no HTML output, no figure)"
         assert_no_error_shown(page, log)
