@@ -27,6 +27,13 @@ def test_splits_are_disjoint_by_orbit():
     assert [len(s) for s in sets] == [40, 10, 10]
 
 
+def test_every_split_spans_the_mercury_year():
+    config = case.Config()
+    for name, orbits in case.split_orbits(config).items():
+        assert orbits.min() < config.first_orbit + config.span_orbits / 5, name
+        assert orbits.max() > config.first_orbit + 4 * config.span_orbits / 5, name
+
+
 def test_read_input_numbers_the_orbits_of_a_pds_file():
     ds = case.read_input([TAB])
     assert ds.attrs["spacecraft"] == "MESSENGER" and np.unique(ds["orbit"].values).size == 1
