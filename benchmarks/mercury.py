@@ -56,9 +56,10 @@ def fresh_orbits(config, n):
     designed after earlier test scores had been seen (their settings and the comparison were made on
     validation orbits), so these orbits give the figures of the final pipeline on orbits no decision
     has looked at."""
-    orbits = np.sort(complete_orbits(load_catalog("philpott2020"), load_messenger_orbits()))
+    crossings = load_catalog("philpott2020")
+    orbits = np.sort(complete_orbits(crossings, load_messenger_orbits()))
     chosen = orbits[orbits >= config.first_orbit + config.span_orbits][:n]
-    return case.simulate_prepared(chosen, config)
+    return case.simulate_prepared(chosen, config, crossings)
 
 
 def fresh_test(trained, config, data, n=30):
