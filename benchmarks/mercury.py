@@ -2,8 +2,8 @@
 active learning against random selection, and speed (training per epoch; predicting one orbit of
 one-second data).
 
-Simulates complete orbits spread over one Mercury year from ``Config.first_orbit`` (train 40,
-validation 10, test 10, dealt out in turn; real orbit times and real Philpott crossing times,
+Simulates complete orbits spread over one Mercury year from ``Config.first_orbit`` (train 120,
+validation 20, test 20, dealt out in turn; real orbit times and real Philpott crossing times,
 simulated fields), trains the CNN+LSTM, scores regions per sample and crossings by timing on the
 test orbits, runs the rule-based bow-shock labeller on the same orbits, scores both again on two sets of thirty
 fresh orbits of later Mercury years (see ``fresh_orbits``), and compares learning curves (macro F1 on the test orbits

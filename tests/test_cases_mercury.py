@@ -21,10 +21,10 @@ def trained(tmp_path_factory):
 
 
 def test_splits_are_disjoint_by_orbit():
-    splits = case.split_orbits(case.Config())
-    sets = [set(orbits.tolist()) for orbits in splits.values()]
+    config = case.Config()
+    sets = [set(orbits.tolist()) for orbits in case.split_orbits(config).values()]
     assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
-    assert [len(s) for s in sets] == [40, 10, 10]
+    assert [len(s) for s in sets] == [config.n_train, config.n_validation, config.n_test] == [120, 20, 20]
 
 
 def test_every_split_spans_the_mercury_year():

@@ -55,9 +55,9 @@ class Config:
                         "r_msm", "mlat_deg", "lt_cos", "lt_sin", "t_periapsis_h")
     first_orbit: int = 1000                      # the splits spread over span_orbits orbits from here
     span_orbits: int = 264                       # one Mercury year (88 days) of 8-hour orbits
-    n_train: int = 40
-    n_validation: int = 10
-    n_test: int = 10
+    n_train: int = 120                           # 40 placed crossings 33 s from the truth, 120: 23 s (validation)
+    n_validation: int = 20
+    n_test: int = 20
     seed: int = 0                                # simulation and training
     window: int = 360                            # samples per window (1 h at 10 s)
     stride: int = 60                             # hop between training windows (10 min)
@@ -91,6 +91,8 @@ def split_orbits(config):
     (``n_train : n_validation : n_test``) all along. Trained on a fortnight of consecutive orbits,
     the model placed crossings 45 s from the truth on validation orbits spread over the year;
     trained on orbits spread over it, 33 s (same validation orbits; detection 0.93 against 1.00).
+    Three times as many training orbits (120 against 40 of them, same 20 validation orbits) brought
+    it to 23 s (macro F1 0.855 against 0.843).
     """
     orbits = np.sort(complete_orbits(load_catalog("philpott2020"), load_messenger_orbits()))
     orbits = orbits[(orbits >= config.first_orbit) & (orbits < config.first_orbit + config.span_orbits)]
