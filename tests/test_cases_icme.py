@@ -22,6 +22,18 @@ def trained(tmp_path_factory):
     return icme.load_trained(folder), folder
 
 
+def test_training_windows_repeat_each_series_once_per_field_scale():
+    config = icme.Config.fast()
+    train = icme.load_data(config)["train"]
+    scaler = icme._scaler(config).fit(train)
+    plain = icme._dataset(config, [train], scaler, augment=False)
+    augmented = icme._dataset(config, [train], scaler, augment=True)
+    assert len(config.field_scales) == 3 and len(augmented) == 3 * len(plain)
+    bt = list(config.variables).index("bt")
+    means = [augmented.X[i * len(plain):(i + 1) * len(plain), bt].mean().item() for i in range(3)]
+    assert means == sorted(means)  # factors 2/3, 1, 3/2: the scaled field grows with them
+
+
 def test_read_input_turns_raw_cdaweb_files_into_every_feature():
     ds = icme.read_input(WIND)
     assert set(FEATURES) <= set(ds.data_vars) and "valid" in ds

@@ -17,6 +17,7 @@ from planetml_lib.preprocess.solarwind import (
     NPA_PER_NV2,
     add_derived_features,
     expected_temperature,
+    scale_field,
 )
 from planetml_lib.testing import assert_timeseries_contract
 
@@ -105,3 +106,21 @@ def test_wind_sample_has_every_feature_and_the_shock():
     assert np.isfinite(ds["beta"].sel(time="2024-05-11")).all()
     assert ds["vt"].attrs == {"units": "km/s", "long_name": "proton bulk speed", "formula": "sqrt(vx^2 + vy^2 + vz^2)"}
     assert ds["bx"].attrs["frame"] == "GSM" and "frame" not in ds["pdyn_nPa"].attrs
+
+
+def test_scale_field_keeps_beta_consistent_with_the_field():
+    ds = add_derived_features(load_sample("stereob_2013_2014").isel(time=slice(0, 500)))
+    scaled = scale_field(ds, 0.6)
+    for name in MAGNETIC_FEATURES:
+        np.testing.assert_allclose(scaled[name], 0.6 * ds[name])
+    beta = lambda d: BETA_PER_NT_B2 * d["np"] * d["tp"] / d["bt"] ** 2  # noqa: E731
+    np.testing.assert_allclose(scaled["beta"] / beta(scaled), ds["beta"] / beta(ds))  # same n T / B² relation
+    for name in ("vt", "np", "tp", "pdyn_nPa", "texrat"):
+        xr.testing.assert_identical(scaled[name], ds[name])
+    assert scaled["bt"].attrs == ds["bt"].attrs
+
+
+def test_scale_field_rejects_a_non_positive_factor():
+    ds = series(bt=[5.0])
+    with pytest.raises(PlanetMLError, match="positive"):
+        scale_field(ds, 0.0)

@@ -10,7 +10,9 @@ spacecraft and another year, never seen in training or scaling.
 Models: ``resunetpp1d`` (segmentation, Dice + BCE loss, as in Rüdisser et al. 2022) and
 ``nguyen2019`` (per-width causal CNNs regressing each window's overlap with an ICME).
 Training drops the plasma channels of random windows, so the model still works when only
-the magnetic field is available.
+the magnetic field is available, and sees each training series also with its field scaled by
+2/3 and 3/2 (:func:`~planetml_lib.preprocess.solarwind.scale_field`): the field is weaker at
+solar minimum than in the training years near maximum.
 """
 
 import dataclasses
@@ -40,7 +42,7 @@ from planetml_lib.io.solarwind import read_solarwind_csv
 from planetml_lib.models import create_model
 from planetml_lib.models.nguyen2019 import overlap_targets, overlaps_to_probability
 from planetml_lib.preprocess import DatasetScaler, regularize, to_windows
-from planetml_lib.preprocess.solarwind import FEATURES, MAGNETIC_FEATURES, add_derived_features
+from planetml_lib.preprocess.solarwind import FEATURES, MAGNETIC_FEATURES, add_derived_features, scale_field
 from planetml_lib.train.augment import ChannelDropout
 from planetml_lib.train.loop import fit, set_seed
 from planetml_lib.train.systems import DiceBCELoss, MaskedMSELoss, make_optimizer, make_scheduler
@@ -70,6 +72,9 @@ class Config:
     model_options: dict = field(default_factory=lambda: {"filters": [8, 16, 32, 64], "dropout": 0.2})
     bce_weight: float = 0.5                      # Dice + bce_weight * BCE (resunetpp1d)
     channel_dropout: float = 0.25                # chance of dropping the plasma channels of a window
+    # training series repeated with the field scaled (solar-cycle invariance, decided a priori); validation TSS
+    # 0.87 against 0.88 without, and 0.83 against 0.63 on the validation months with their field scaled by 2/3
+    field_scales: tuple = (2 / 3, 1.0, 1.5)
     epochs: int = 20                             # one-cycle learning-rate schedule over these
     batch_size: int = 16
     lr: float = 1e-3                             # peak of the one-cycle schedule (AdamW)
@@ -152,7 +157,10 @@ def _probability(config, model, ds, scaler):
 
 
 def _dataset(config, series, scaler, augment):
-    """Windows of each series (never across two series), with plasma-channel dropout if ``augment``."""
+    """Windows of each series (never across two series); if ``augment``, each series once per
+    ``config.field_scales`` factor (:func:`scale_field`) and with plasma-channel dropout."""
+    if augment:
+        series = [scale_field(ds, factor) for ds in series for factor in config.field_scales]
     pairs = [(input_windows(ds, scaler, config.variables, config.window, config.stride)[0], _targets(config, ds))
              for ds in series]
     X, y = (np.concatenate(parts) for parts in zip(*pairs, strict=True))

@@ -134,3 +134,30 @@ def add_derived_features(ds: xr.Dataset) -> xr.Dataset:
         values.attrs = {"units": units, "long_name": long_name, "formula": formula}  # none inherited from inputs
         out[name] = values
     return out
+
+
+def scale_field(ds: xr.Dataset, factor: float) -> xr.Dataset:
+    """The series with its magnetic field multiplied by ``factor`` and the plasma beta (∝ 1/B²) divided by ``factor²``.
+
+    A training augmentation for solar-cycle invariance: the interplanetary field is weaker
+    at solar minimum (and ICME fields with it) than near maximum, so a model trained on a
+    few years should learn the shape of an ICME's field, not its strength alone.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"bt": ("time", [4.0]), "beta": ("time", [1.0])})
+    >>> scaled = scale_field(ds, 0.5)
+    >>> float(scaled["bt"][0]), float(scaled["beta"][0])
+    (2.0, 4.0)
+    """
+    if not factor > 0:
+        raise PlanetMLError(f"scale_field: factor must be positive, got {factor!r}")
+    scaled = ds.copy()
+    for name in MAGNETIC_FEATURES:
+        if name in ds:
+            scaled[name] = ds[name] * factor
+    if "beta" in ds:
+        scaled["beta"] = ds["beta"] / factor**2
+    for name in scaled.data_vars:
+        scaled[name].attrs = ds[name].attrs
+    return scaled
