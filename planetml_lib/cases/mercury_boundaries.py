@@ -92,7 +92,7 @@ def split_orbits(config):
     the model placed crossings 45 s from the truth on validation orbits spread over the year;
     trained on orbits spread over it, 33 s (same validation orbits; detection 0.93 against 1.00).
     Three times as many training orbits (120 against 40 of them, same 20 validation orbits) brought
-    it to 23 s (macro F1 0.855 against 0.843).
+    it to 23 s (macro F1 0.855 against 0.843; benchmarks/mercury_training_orbits.py).
     """
     orbits = np.sort(complete_orbits(load_catalog("philpott2020"), load_messenger_orbits()))
     orbits = orbits[(orbits >= config.first_orbit) & (orbits < config.first_orbit + config.span_orbits)]
