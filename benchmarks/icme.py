@@ -79,7 +79,7 @@ def train_and_score(config, data):
         "best_epoch": trained.metadata["best_epoch"],
         "train_seconds_per_epoch": float(trained.history["seconds"].mean()),
         "postprocessing": trained.metadata["postprocessing"],
-        "validation_event_F1_lenient": trained.metadata["postprocessing_validation_F1_lenient"],
+        "postprocessing_chosen_on": trained.metadata["postprocessing_chosen_on"],
         "test_all_inputs": headline(icme.evaluate(trained, data["test"])),
         "test_magnetic_field_only": headline(icme.evaluate(trained, data["test"], variables=MAGNETIC_FEATURES)),
     }

@@ -34,6 +34,35 @@ def test_training_windows_repeat_each_series_once_per_field_scale():
     assert means == sorted(means)  # factors 2/3, 1, 3/2: the scaled field grows with them
 
 
+def test_crossval_folds_hold_out_each_period_once_and_never_train_on_it():
+    config = icme.Config.fast()
+    data = icme.load_data(config)
+    folds = icme.crossval_folds(config, data)
+    assert len(folds) == len(config.crossval_periods) == 2
+    held_times = [set(held_out["time"].values) for held_out, _ in folds]
+    assert held_times[0].isdisjoint(held_times[1])
+    for (held_out, others), held in zip(folds, held_times, strict=True):
+        assert all(held.isdisjoint(other["time"].values) for other in others)
+        assert held_out.sizes["time"] + sum(other.sizes["time"] for other in others) == sum(map(len, held_times))
+    assert not held_times[0] & set(data["validation"]["time"].values), "fast periods lie in the training months"
+
+
+def test_out_of_fold_probability_covers_every_period_where_data_are_valid():
+    config = icme.Config.fast()
+    probability, series = icme.out_of_fold_probability(config, icme.load_data(config), epochs=1)
+    assert (probability["time"].values == series["time"].values).all()
+    valid = series["valid"].values
+    assert np.isfinite(probability.values[valid]).all() and np.isnan(probability.values[~valid]).all()
+
+
+def test_trained_metadata_says_where_the_postprocessing_was_chosen(trained):
+    model, _ = trained
+    chosen = model.metadata["postprocessing_chosen_on"]
+    assert chosen["periods"] == [list(period) for period in model.config.crossval_periods]
+    assert chosen["n_events"] >= 1 and chosen["n_pred"] >= 0
+    assert model.metadata["postprocessing"]["threshold"] in model.config.thresholds
+
+
 def test_read_input_turns_raw_cdaweb_files_into_every_feature():
     ds = icme.read_input(WIND)
     assert set(FEATURES) <= set(ds.data_vars) and "valid" in ds
@@ -92,3 +121,13 @@ def test_cli_predict_missing_input_is_one_line(trained, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "none.cdf" in err[0]
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_final_model_keeps_the_heldout_settings_and_records_its_training_data(trained):
+    heldout, _ = trained
+    data = icme.load_data(heldout.config)
+    final = icme.train_final(heldout, {"train": data["train"], "test": data["test"]}, {"sample_TSS": 0.1})
+    assert final.metadata["postprocessing"] == heldout.metadata["postprocessing"]
+    assert final.metadata["postprocessing_chosen_on"] == heldout.metadata["postprocessing_chosen_on"]
+    assert set(final.metadata["training_data"]["series"]) == {"train", "test"}
+    assert final.metadata["heldout_evaluation"]["scores"] == {"sample_TSS": 0.1}
