@@ -17,7 +17,6 @@ import json
 import multiprocessing
 import os
 import platform
-import socket
 import subprocess
 import time
 import urllib.request
@@ -26,6 +25,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 from planetml_lib.dashboards.serve import list_dashboards, voila_command
+from planetml_lib.testing import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "dashboard_load.json"
@@ -34,23 +34,6 @@ RESULTS = Path(__file__).parent / "results" / "dashboard_load.json"
 def busy_loop():
     while True:
         pass
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port, deadline=60):
-    start = time.monotonic()
-    while time.monotonic() - start < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"Voila did not listen on port {port} within {deadline} s")
 
 
 def fetch(url):

@@ -3,12 +3,46 @@
 ``check_case`` runs a science case end to end in fast mode and checks every stage
 against the data contracts of DESIGN.md: time-series cases (Datasets on ``time``,
 events tables) and image cases (lists of scenes on ``(y, x)``, object tables).
+``free_port`` and ``wait_for_port`` start servers for the tests and benchmarks.
 """
+
+import socket
+import time
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
+
+from planetml_lib.errors import PlanetMLError
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port():
+    """A TCP port on the loopback interface that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port, process=None, deadline=60):
+    """Wait until a server listens on ``port`` of the loopback interface.
+
+    A TCP connect, not a page request, so that nothing (a kernel) starts early. Raises
+    :class:`PlanetMLError` if ``process`` (a ``subprocess.Popen``) exits first or the
+    deadline (seconds) passes.
+    """
+    start = time.monotonic()
+    while time.monotonic() - start < deadline:
+        if process is not None and process.poll() is not None:
+            raise PlanetMLError(f"the server exited with {process.returncode} before listening on port {port}")
+        try:
+            socket.create_connection((LOOPBACK, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise PlanetMLError(f"nothing listened on port {port} within {deadline} s")
 
 
 def assert_timeseries_contract(ds):

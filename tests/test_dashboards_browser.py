@@ -7,7 +7,6 @@ screenshot is kept in ``tests/artifacts/<case>_dashboard.png``.
 """
 
 import os
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -18,6 +17,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from planetml_lib.dashboards.serve import list_dashboards, voila_command
+from planetml_lib.errors import PlanetMLError
+from planetml_lib.testing import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -49,26 +50,6 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 1800}}
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port, process, log, deadline=60):
-    """Wait until the server listens (a TCP connect, so no page request starts a kernel early)."""
-    start = time.monotonic()
-    while time.monotonic() - start < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"Voila exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"Voila did not listen on port {port} within {deadline} s:\n{log.read_text()}")
-
-
 @contextmanager
 def voila(notebook, log):
     """Serve ``notebook`` with standalone Voila in fast mode; yield its URL; stop it afterwards."""
@@ -77,7 +58,10 @@ def voila(notebook, log):
     with log.open("w") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=environ, cwd=ROOT)
     try:
-        wait_for_port(port, process, log)
+        try:
+            wait_for_port(port, process)
+        except PlanetMLError as error:
+            pytest.fail(f"Voila: {error}:\n{log.read_text()}")
         yield f"http://127.0.0.1:{port}/"
     finally:
         process.terminate()  # Voila shuts its kernels down on SIGTERM

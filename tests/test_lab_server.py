@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from planetml_lib import lab as lab_module
 from planetml_lib.cli import main
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.lab import check_health, lab_command, lab_settings, normalize_base_url
+from planetml_lib.testing import free_port
 
 DATA = Path(__file__).parent / "data"
 # Variables that change how `planetml lab` starts; the tests set them explicitly, never inherit them.
@@ -33,12 +33,6 @@ def clean_environ(**variables):
     """This process's environment without the lab's variables, plus ``variables``."""
     environ = {name: value for name, value in os.environ.items() if name not in LAB_VARIABLES}
     return {**environ, **variables}
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(url, timeout=60):
