@@ -5,7 +5,9 @@ and scores both on the validation months (May-September 2014) as they are, and w
 magnetic field scaled by 2/3 (plasma beta adjusted), a probe of a weaker solar-minimum field
 that needs no test data. The decision to keep the scaling was made on these figures; the test
 year (STEREO-A 2019) is not read. Prints the figures and writes
-``benchmarks/results/icme_field_scaling.json``.
+``benchmarks/results/icme_field_scaling.json``. The saved figures date from when ``icme.train``
+chose the post-processing on the validation months alone; it now cross-validates over four
+STEREO-B periods (validation months included), so a rerun gives somewhat different figures.
 
 Run: ``.venv/bin/python benchmarks/icme_field_scaling.py``
 """
