@@ -14,9 +14,8 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
+from planetml_lib.dashboards.serve import LOOPBACK
 from planetml_lib.errors import PlanetMLError
-
-LOOPBACK = "127.0.0.1"
 
 
 def free_port():

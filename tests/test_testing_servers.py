@@ -6,8 +6,9 @@ import sys
 
 import pytest
 
+from planetml_lib.dashboards.serve import LOOPBACK
 from planetml_lib.errors import PlanetMLError
-from planetml_lib.testing import LOOPBACK, free_port, wait_for_port
+from planetml_lib.testing import free_port, wait_for_port
 
 
 def test_wait_for_port_returns_once_a_socket_listens():
