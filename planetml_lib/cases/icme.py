@@ -204,6 +204,17 @@ def _metadata(config, scaler, units, history, postprocessing, training_data):
     }
 
 
+def _fit_on_series(config, series, epochs):
+    """Scaler and network fitted on all of ``series`` for a fixed number of ``epochs`` (no validation).
+
+    Returns ``(model, scaler, history)``.
+    """
+    scaler = _scaler(config).fit(xr.concat(series, "time"))
+    model = build_model(config)
+    history = _fit(config, model, _dataset(config, series, scaler, augment=True), None, epochs, None)
+    return model, scaler, history
+
+
 def crossval_folds(config, data):
     """``(held_out, others)`` pairs over ``config.crossval_periods`` of the train and validation series.
 
@@ -225,9 +236,7 @@ def out_of_fold_probability(config, data, epochs):
     """
     probabilities, held_outs = [], []
     for held_out, others in crossval_folds(config, data):
-        scaler = _scaler(config).fit(xr.concat(others, "time"))
-        model = build_model(config)
-        _fit(config, model, _dataset(config, others, scaler, augment=True), None, epochs, None)
+        model, scaler, _ = _fit_on_series(config, others, epochs)
         probabilities.append(model_probability(config, model, held_out, scaler))
         held_outs.append(held_out)
     return xr.concat(probabilities, "time"), xr.concat(held_outs, "time")
@@ -291,11 +300,8 @@ def train_final(heldout, series, heldout_scores):
     """
     config = heldout.config
     set_seed(config.seed)
-    everything = list(series.values())
-    scaler = _scaler(config).fit(xr.concat(everything, "time"))
-    model = build_model(config)
     epochs = heldout.metadata["best_epoch"]
-    history = _fit(config, model, _dataset(config, everything, scaler, augment=True), None, epochs, None)
+    model, scaler, history = _fit_on_series(config, list(series.values()), epochs)
     units = heldout.metadata["units"]
     training_data = {"series": {name: [str(ds.time.values[0])[:10], str(ds.time.values[-1])[:10]]
                                 for name, ds in series.items()}, "epochs": epochs}
