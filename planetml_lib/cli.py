@@ -1,6 +1,8 @@
 """The ``planetml`` command: list cases and samples, start JupyterLab, train and evaluate.
 
-Every user mistake ends as one line on stderr and exit code 2, never a traceback.
+Every user mistake ends as one line on stderr and exit code 2, never a traceback. Commands
+work on any registered case through the contract of :mod:`planetml_lib.cases.base` and
+dispatch on the case's ``KIND``, never on its name.
 """
 
 import argparse
@@ -65,39 +67,47 @@ def _cmd_evaluate(args):
 
     case = get_case(args.case)
     trained = case.load_trained(args.model)
-    metrics = case.evaluate(trained, case.load_data(trained.config)["test"])
+    metrics = case.evaluate(trained, case.load_data(trained.config)["test"],
+                            allow_training_data=args.allow_training_data)
     print(metrics.to_string(index=False))
     if args.output:
         metrics.to_csv(args.output, index=False)
 
 
-def _read_options(case, args):
-    """Keywords of ``case.read_input`` from the image-case options, refused for cases without them."""
+def _read_options(case, spec, args):
+    """Keywords of ``case.read_input`` from the raster options, refused for kinds without them."""
     options = {"image": True} if args.image else {}
     if args.pixel_m is not None:
         options["pixel_m"] = args.pixel_m
-    if options and not hasattr(case, "SHIPPED_IMAGE_MODEL"):
-        raise PlanetMLError(f"--image and --pixel-m apply to raster cases (mounds), not to {args.case!r}")
+    if set(options) - set(spec.input_options):
+        raise PlanetMLError(f"--image and --pixel-m apply to raster cases (mounds), not to {case.NAME!r}")
     return options
 
 
 def _cmd_predict(args):
     from planetml_lib.cases import get_case
-    from planetml_lib.io.export import write_catalog
-    from planetml_lib.io.geotiff import write_objects
+    from planetml_lib.cases.kinds import kind_spec
+    from planetml_lib.cases.trained import shipped_model
 
     case = get_case(args.case)
-    if not hasattr(case, "read_input"):
-        raise PlanetMLError(f"case {args.case!r} does not predict from files")
-    options = _read_options(case, args)
-    model = args.model or getattr(case, "SHIPPED_IMAGE_MODEL" if args.image else "SHIPPED_MODEL", None)
-    if model is None:
-        raise PlanetMLError(f"no model ships with case {args.case!r}; train one and pass --model")
-    _, found = case.predict(case.load_trained(model), case.read_input(args.input, **options))
-    if "geometry" in found.columns:
-        print(f"{len(found)} objects written to {write_objects(found, args.output)}")
-    else:
-        print(f"{len(found)} events written to {write_catalog(found, args.output)}")
+    spec = kind_spec(case.KIND)
+    if args.output.suffix.lower() not in spec.suffixes:
+        raise PlanetMLError(f"{args.output}: {case.NAME} writes {spec.noun}; use a suffix of {list(spec.suffixes)}")
+    options = _read_options(case, spec, args)
+    folder = args.model or shipped_model(case, "image" if options.get("image") else None)
+    result = case.predict(case.load_trained(folder), case.read_input(args.input, **options))
+    print(f"{len(result[1])} {spec.noun} written to {case.write_output(result, args.output)}")
+
+
+def _positive_float(text):
+    """argparse type: a number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above zero, got {text}")
+    return value
 
 
 def build_parser():
@@ -156,12 +166,19 @@ def build_parser():
     predict.add_argument("--model", type=Path, help="model folder (default: the model shipped with PlanetML)")
     predict.add_argument("--image", action="store_true",
                          help="mounds: the raster is a panchromatic image, not a DTM (uses the image model)")
-    predict.add_argument("--pixel-m", type=float, help="mounds: pixel size in metres, for a raster without CRS")
+    predict.add_argument("--pixel-m", type=_positive_float,
+                         help="mounds: pixel size in metres, for a raster without CRS")
     predict.set_defaults(func=_cmd_predict)
 
-    evaluate = sub.add_parser("evaluate", help="score a saved model on the case's test split")
+    evaluate = sub.add_parser(
+        "evaluate", help="score a saved model on the case's test split",
+        description="Score a model folder on its case's test split. A model trained on the test data (the shipped "
+                    "ICME model) is refused unless --allow-training-data, and the table then says 'training'.")
     evaluate.add_argument("case", help="science case name (see `planetml cases`)")
-    evaluate.add_argument("--model", type=Path, required=True, help="model folder written by `planetml train`")
+    evaluate.add_argument("--model", type=Path, help="model folder written by `planetml train` (default: the "
+                                                     "model shipped with PlanetML)")
+    evaluate.add_argument("--allow-training-data", action="store_true",
+                          help="score even data the model was trained on (labelled 'training')")
     evaluate.add_argument("--output", type=Path, help="also write the metrics table to this CSV file")
     evaluate.set_defaults(func=_cmd_evaluate)
     return parser

@@ -2,6 +2,8 @@
 
 The files live in :data:`DATA_DIR` (``planetml_lib/data``); sources, licences
 and the ICMECAT co-authorship request are in ``planetml_lib/data/README.md``.
+Each case registers the samples and catalogues it ships (:func:`register_sample`,
+:func:`register_catalog`), so this module names none of them.
 
 Examples
 --------
@@ -14,13 +16,15 @@ Examples
 4076
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import xarray as xr
 
 from planetml_lib.errors import PlanetMLError
-from planetml_lib.io.catalogs import read_icmecat, read_messenger_orbits, read_philpott
+from planetml_lib.io.catalogs import read_messenger_orbits
 from planetml_lib.io.cdf import read_cdaweb
 from planetml_lib.io.solarwind import read_solarwind_csv
 from planetml_lib.preprocess.solarwind import add_derived_features
@@ -28,43 +32,53 @@ from planetml_lib.preprocess.solarwind import add_derived_features
 #: Folder of the shipped data files.
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-#: Solar-wind samples: name -> (file under DATA_DIR, spacecraft, description); a folder holds CDAWeb CDF files.
-SAMPLES = {
-    "stereoa_2019": (
-        "icme/stereoa_2019_10min.csv.gz",
-        "STEREO-A",
-        "STEREO-A IMPACT/PLASTIC 10-min means, 2019-01-01..2019-12-03, SCEQ, ICMECAT labels",
-    ),
-    "stereob_2013_2014": (
-        "icme/stereob_2013_2014_10min.csv.gz",
-        "STEREO-B",
-        "STEREO-B IMPACT/PLASTIC 10-min means, 2013-01-01..2014-09-21, SCEQ, ICMECAT labels",
-    ),
-    "wind_2024_05": (
-        "icme/cdaweb_wind_2024-05",
-        "Wind",
-        "Wind MFI (1 min, GSM) and SWE (92 s) CDFs, 2024-05-10..12, 10-min means; ICME shock 05-10 16:36 UT",
-    ),
-}
-#: Event catalogues: name -> (file under DATA_DIR, description, reader).
-CATALOGS = {
-    "icmecat": (
-        "icme/icmecat_v20.csv",
-        "HELCATS ICMECAT v2.0, 739 ICMEs 2007-2019 (Moestl et al.)",
-        read_icmecat,
-    ),
-    "philpott2020": (
-        "mercury/philpott2020_boundaries.csv.gz",
-        "MESSENGER bow-shock and magnetopause crossings, 16,239 traversals of orbits 12-4104 (Philpott et al. 2020)",
-        read_philpott,
-    ),
-}
+#: Samples registered by the cases: name -> Sample (see :func:`register_sample`).
+SAMPLES = {}
+#: Event catalogues registered by the cases: name -> Catalog (see :func:`register_catalog`).
+CATALOGS = {}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A shipped time series: ``file`` under DATA_DIR (a folder holds CDAWeb CDF files)."""
+
+    file: str
+    spacecraft: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A shipped event catalogue: ``file`` under DATA_DIR, read by ``reader(path)`` (plus
+    ``spacecraft=`` when ``by_spacecraft``)."""
+
+    file: str
+    description: str
+    reader: Callable
+    by_spacecraft: bool = False
+
+
+def register_sample(name, file, spacecraft, description):
+    """Make a shipped series loadable by name (each case registers its own, like sunpy's sources)."""
+    SAMPLES[name] = Sample(file, spacecraft, description)
+
+
+def register_catalog(name, file, description, reader, by_spacecraft=False):
+    """Make a shipped event catalogue loadable by name (each case registers its own)."""
+    CATALOGS[name] = Catalog(file, description, reader, by_spacecraft)
+
+
+def _registered():
+    """Import the cases, which register their samples and catalogues."""
+    import planetml_lib.cases  # noqa: F401
+
 #: MESSENGER orbit list (orbit number, start, end) under DATA_DIR, from PyMess.
 MESSENGER_ORBITS = "mercury/messenger_orbits.dat.gz"
 
 
 def _lookup(name: str, table: dict, kind: str) -> tuple:
     """Return ``table[name]`` or raise PlanetMLError listing the valid names."""
+    _registered()
     if name not in table:
         raise PlanetMLError(f"unknown {kind} {name!r}; valid: {', '.join(sorted(table))}")
     return table[name]
@@ -80,8 +94,9 @@ def list_samples() -> pd.DataFrame:
         "catalog" for :func:`load_catalog`), ``description`` and ``file``
         (absolute path).
     """
-    rows = [(name, "sample", desc, DATA_DIR / file) for name, (file, _, desc) in SAMPLES.items()]
-    rows += [(name, "catalog", desc, DATA_DIR / file) for name, (file, desc, _) in CATALOGS.items()]
+    _registered()
+    rows = [(name, "sample", item.description, DATA_DIR / item.file) for name, item in SAMPLES.items()]
+    rows += [(name, "catalog", item.description, DATA_DIR / item.file) for name, item in CATALOGS.items()]
     return pd.DataFrame(rows, columns=["name", "kind", "description", "file"])
 
 
@@ -115,13 +130,13 @@ def load_sample(name: str) -> xr.Dataset:
         frame-free features (bt, vt, np, tp, beta, pdyn_nPa, texrat) or be
         shown to be robust to the frame of the components.
     """
-    file, spacecraft, _ = _lookup(name, SAMPLES, "sample")
-    path = DATA_DIR / file
+    sample = _lookup(name, SAMPLES, "sample")
+    path = DATA_DIR / sample.file
     if path.is_dir():
         ds = read_cdaweb(sorted(path.glob("*.cdf")), derive=add_derived_features)
-        ds.attrs["spacecraft"] = spacecraft
+        ds.attrs["spacecraft"] = sample.spacecraft
         return ds
-    return read_solarwind_csv(path, spacecraft=spacecraft, frame="SCEQ")
+    return read_solarwind_csv(path, spacecraft=sample.spacecraft, frame="SCEQ")
 
 
 def load_catalog(name: str, spacecraft: str | None = None) -> pd.DataFrame:
@@ -142,12 +157,12 @@ def load_catalog(name: str, spacecraft: str | None = None) -> pd.DataFrame:
     pandas.DataFrame
         Events contract.
     """
-    file, _, reader = _lookup(name, CATALOGS, "catalog")
-    if reader is read_icmecat:
-        return reader(DATA_DIR / file, spacecraft=spacecraft)
+    catalog = _lookup(name, CATALOGS, "catalog")
+    if catalog.by_spacecraft:
+        return catalog.reader(DATA_DIR / catalog.file, spacecraft=spacecraft)
     if spacecraft is not None:
         raise PlanetMLError(f"catalog {name!r} has no spacecraft selection; drop spacecraft={spacecraft!r}")
-    return reader(DATA_DIR / file)
+    return catalog.reader(DATA_DIR / catalog.file)
 
 
 def load_messenger_orbits() -> pd.DataFrame:

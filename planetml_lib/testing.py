@@ -1,8 +1,10 @@
 """Contract checks, for the test suite and for anyone adding a case.
 
 ``check_case`` runs a science case end to end in fast mode and checks every stage
-against the data contracts of DESIGN.md: time-series cases (Datasets on ``time``,
-events tables) and image cases (lists of scenes on ``(y, x)``, object tables).
+against the case contract (:mod:`planetml_lib.cases.base`) and the data contracts of its
+kind: interval events (Datasets on ``time``, events tables) and raster objects (lists of
+scenes on ``(y, x)``, object tables). Its steps (``check_data``, ``check_prediction``,
+``check_reload``, ``check_output``, ``check_refuses_training_data``) serve the base tester.
 ``free_port`` and ``wait_for_port`` start servers for the tests and benchmarks.
 """
 
@@ -14,6 +16,8 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
+from planetml_lib.cases.base import Kind, check_surface
+from planetml_lib.cases.kinds import kind_spec
 from planetml_lib.dashboards.serve import LOOPBACK
 from planetml_lib.errors import PlanetMLError
 
@@ -94,49 +98,112 @@ def assert_metrics_contract(metrics):
     assert pd.api.types.is_numeric_dtype(metrics["value"]), "metric values are not numeric"
 
 
-def _check_time_series(case, data, trained, reloaded):
-    """Predict the test split twice (saved and reloaded model) and check the time-series outputs."""
+def _series_splits(data):
+    """Check time-series splits; return the test series (what ``predict`` takes)."""
+    assert {"train", "validation", "test"} <= set(data), f"load_data returned {sorted(data)}"
     for split in data.values():
         assert_timeseries_contract(split)
-    test = data["test"]
-    probability, events = case.predict(trained, test)
-    probability_again, _ = case.predict(reloaded, test)
-    np.testing.assert_allclose(probability.values, probability_again.values, rtol=1e-5, equal_nan=True)
-    assert probability.sizes["time"] == test.sizes["time"], "predictions do not cover the input time axis"
-    assert_events_contract(events)
+    return data["test"]
 
 
-def _check_images(case, data, trained, reloaded):
-    """Predict the first test scene twice (saved and reloaded model) and check the image outputs."""
+def _scene_splits(data):
+    """Check lists of scenes (validation tiles come from spatial blocks of the training scenes);
+    return the first test scene (what ``predict`` takes)."""
+    assert {"train", "test"} <= set(data), f"load_data returned {sorted(data)}"
     for split in data.values():
-        assert isinstance(split, list) and split, "an image case's splits are non-empty lists of scenes"
+        assert isinstance(split, list) and split, "a raster case's splits are non-empty lists of scenes"
         for scene in split:
             assert_image_contract(scene)
-    scene = data["test"][0]
-    probability, objects = case.predict(trained, scene)
-    probability_again, _ = case.predict(reloaded, scene)
-    np.testing.assert_allclose(probability.values, probability_again.values, rtol=1e-5, atol=1e-6, equal_nan=True)
-    assert probability.shape == (scene.sizes["y"], scene.sizes["x"]), "predictions do not cover the scene"
-    assert_objects_contract(objects)
+    return data["test"][0]
+
+
+def _series_result(result, ds):
+    assert result.values.sizes["time"] == ds.sizes["time"], "predictions do not cover the input time axis"
+    assert_events_contract(result.events)
+
+
+def _objects_result(result, scene):
+    assert result.values.shape == (scene.sizes["y"], scene.sizes["x"]), "predictions do not cover the scene"
+    assert_objects_contract(result.objects)
+
+
+def _first_training_item(data):
+    """A piece of the training split, as ``evaluate`` takes it."""
+    train = data["train"]
+    return train[:1] if isinstance(train, list) else train.isel(time=slice(0, 500))
+
+
+#: Per kind: check ``load_data``'s splits (returning one input of ``predict``) and ``predict``'s result on it.
+KIND_CHECKS = {
+    Kind.INTERVAL_EVENTS: (_series_splits, _series_result),
+    Kind.RASTER_OBJECTS: (_scene_splits, _objects_result),
+}
+
+
+def check_data(case, data):
+    """Check ``case.load_data``'s splits against the case's kind; return one input for ``predict``."""
+    return KIND_CHECKS[case.KIND][0](data)
+
+
+def check_prediction(case, trained, item):
+    """``case.predict(trained, item)`` checked against the kind's result type and contract; return it."""
+    result = case.predict(trained, item)
+    expected = kind_spec(case.KIND).result
+    assert isinstance(result, expected), f"predict returned {type(result).__name__}, not {expected.__name__}"
+    KIND_CHECKS[case.KIND][1](result, item)
+    return result
+
+
+def check_reload(case, trained, folder, item):
+    """Save, reload and check that predictions on ``item`` are identical; return the reloaded model."""
+    reloaded = case.load_trained(trained.save(folder))
+    assert reloaded.metadata.to_dict() == trained.metadata.to_dict(), "the metadata changed in the model folder"
+    before, after = case.predict(trained, item), case.predict(reloaded, item)
+    np.testing.assert_allclose(np.asarray(before.values, float), np.asarray(after.values, float), rtol=1e-5,
+                               atol=1e-6, equal_nan=True)
+    pd.testing.assert_frame_equal(pd.DataFrame(before[1]).drop(columns="geometry", errors="ignore"),
+                                  pd.DataFrame(after[1]).drop(columns="geometry", errors="ignore"))
+    return reloaded
+
+
+def check_output(case, result, folder):
+    """``write_output`` in each suffix of the kind, read back: one row per object or event."""
+    spec = kind_spec(case.KIND)
+    for suffix in spec.suffixes:
+        back = spec.read(case.write_output(result, folder / f"output{suffix}"))
+        assert len(back) == len(result[1]), f"{suffix}: wrote {len(result[1])} {spec.noun}, read {len(back)}"
+
+
+def check_refuses_training_data(case, trained, data):
+    """``evaluate`` refuses the training split, and labels its scores 'training' when allowed."""
+    item = _first_training_item(data)
+    try:
+        case.evaluate(trained, item)
+    except PlanetMLError as error:
+        assert "training data" in str(error)
+    else:
+        raise AssertionError("evaluate scored training data without allow_training_data=True")
+    metrics = case.evaluate(trained, item, allow_training_data=True)
+    assert set(metrics["data"]) == {"training"}, "scores on training data are not labelled 'training'"
 
 
 def check_case(case, workdir):
     """Run ``case`` end to end in fast mode in ``workdir`` and check every stage's contract.
 
-    Trains, saves, reloads (predictions must be identical), predicts, evaluates and plots
-    on the test split. Time-series cases have ``train``, ``validation`` and ``test``
-    Datasets; image cases have ``train`` and ``test`` lists of scenes (validation tiles
-    come from spatial blocks of the training scenes). Returns the metrics DataFrame.
+    Trains, saves, reloads (predictions must be identical), predicts, writes and reads the
+    output, evaluates (refusing training data) and plots on the test split, with the checks
+    of the case's ``KIND``. Returns the metrics DataFrame.
     """
+    check_surface(case)
     config = case.Config.fast()
     data = case.load_data(config)
-    images = isinstance(data.get("test"), list)
-    expected = {"train", "test"} if images else {"train", "validation", "test"}
-    assert expected <= set(data), f"load_data returned {sorted(data)}"
+    item = check_data(case, data)
     trained = case.train(config, data)
-    reloaded = case.load_trained(trained.save(workdir / "model"))
-    (_check_images if images else _check_time_series)(case, data, trained, reloaded)
+    reloaded = check_reload(case, trained, workdir / "model", item)
+    check_output(case, check_prediction(case, reloaded, item), workdir)
+    check_refuses_training_data(case, reloaded, data)
     metrics = case.evaluate(reloaded, data["test"])
     assert_metrics_contract(metrics)
+    assert set(metrics["data"]) == {"held-out"}, "test scores must be labelled 'held-out'"
     assert isinstance(case.plot_results(reloaded, data["test"]), Figure), "plot_results must return a Figure"
     return metrics

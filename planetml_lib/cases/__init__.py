@@ -1,22 +1,25 @@
-"""The science cases: one module each, all with the same surface.
+"""The science cases: one module each, all honouring the contract of :mod:`planetml_lib.cases.base`.
 
-Each case module provides ``TITLE``, ``Config`` (frozen dataclass with ``Config.fast()``),
-``load_data(config)``, ``build_model(config)``, ``train(config, data)``,
-``load_trained(folder)``, ``predict(trained, ds)``, ``evaluate(trained, ds)`` (tidy metrics
-whose ``level`` column takes the values in ``METRIC_LEVELS``) and ``plot_results(trained, ds)``.
-A new case is one module plus one line in ``CASES``.
+A new case is its module plus one line in ``_MODULES``; registering checks its surface
+(:func:`~planetml_lib.cases.base.check_surface`), so a case that drifts from the contract
+fails on import, not in a user's notebook.
 """
 
 from planetml_lib.cases import icme, mars_mounds, mercury_boundaries, solarwind_tutorial
+from planetml_lib.cases.base import check_surface
 from planetml_lib.errors import PlanetMLError
 
-CASES = {
-    "icme": icme,
-    "mars_mounds": mars_mounds,
-    "mercury_boundaries": mercury_boundaries,
-    "solarwind_tutorial": solarwind_tutorial,
-}
+_MODULES = (icme, mars_mounds, mercury_boundaries, solarwind_tutorial)
 
+
+def _register(modules):
+    """``{case.NAME: case}`` after checking each case's surface."""
+    for case in modules:
+        check_surface(case)
+    return {case.NAME: case for case in modules}
+
+
+CASES = _register(_MODULES)
 
 #: Short names accepted on the command line.
 ALIASES = {"mercury": "mercury_boundaries", "mounds": "mars_mounds"}

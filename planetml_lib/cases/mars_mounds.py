@@ -16,6 +16,8 @@ raster with pixels outside ``Config.pixel_range_m`` is resampled into that range
 prediction and the result resampled back, so mounds keep the size in pixels the model knows.
 """
 
+import dataclasses
+import sys
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -24,8 +26,11 @@ import xarray as xr
 from matplotlib.figure import Figure
 from scipy import ndimage
 
+from planetml_lib.cases import trained as _trained
+from planetml_lib.cases.base import Kind, ObjectDetection
+from planetml_lib.cases.kinds import check_options, data_records, guard_training_data, write_output
+from planetml_lib.cases.metadata import ModelMetadata
 from planetml_lib.cases.trained import TrainedModel
-from planetml_lib.cases.trained import load_trained as _load_trained
 from planetml_lib.datasets import DATA_DIR
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate.objects import evaluate_pixels, mask_to_polygons, match_objects, object_scores
@@ -37,13 +42,16 @@ from planetml_lib.preprocess.terrain import hillshade, terrain_channels
 from planetml_lib.simulate.mars_terrain import simulate_mound_field
 from planetml_lib.train.adversarial import generate_pairs, train_gan
 from planetml_lib.train.augment import AugmentedTiles
-from planetml_lib.train.loop import fit, predict_batches, set_seed
+from planetml_lib.train.loop import fit, predict_batches, seeded
 from planetml_lib.train.systems import DiceBCELoss, iou_loss
 
+NAME = "mars_mounds"
 TITLE = "Mars mounds from a DTM or an image (UNet, with and without GAN-made tiles; simulated)"
+KIND = Kind.RASTER_OBJECTS
 METRIC_LEVELS = ("pixel", "object")  # the ``level`` column of evaluate()
-SHIPPED_MODEL = DATA_DIR / "models" / "mars_mounds_unet_dtm"
-SHIPPED_IMAGE_MODEL = DATA_DIR / "models" / "mars_mounds_unet_image"
+SHIPPED_MODELS = {"dtm": DATA_DIR / "models" / "mars_mounds_unet_dtm",
+                  "image": DATA_DIR / "models" / "mars_mounds_unet_image"}
+SIMULATION = "fractal terrain with craters and mound fields (planetml_lib.simulate.mars_terrain), not Mars data"
 INPUTS = {"dtm": "elevation, slope and hillshade from a DTM", "image": "a panchromatic image alone"}
 HILLSHADE_SUN = (315.0, 45.0)  # azimuth and elevation of the hillshade channel (cartographic default)
 
@@ -124,12 +132,14 @@ def load_data(config):
     return {split: simulate_scenes(config, split) for split in ("train", "test")}
 
 
-def read_input(paths, image=False, pixel_m=None):
+def read_input(paths, **options):
     """Read one single-band GeoTIFF: a DTM in metres (default) or, with ``image=True``, a panchromatic image.
 
     Nodata pixels are NaN (masked in the prediction). ``pixel_m`` gives the pixel size when the
     file has no CRS (else it is taken from the transform, which must be in metres).
     """
+    check_options(options, KIND)
+    image, pixel_m = bool(options.get("image", False)), options.get("pixel_m")
     paths = list(np.atleast_1d(paths))
     if len(paths) != 1:
         raise PlanetMLError(f"give one raster file, got {len(paths)}")
@@ -226,11 +236,11 @@ def build_model(config):
 
 def train_tile_gan(config, images, masks):
     """Train a DCGAN on training tiles and their masks; return ``(generator, history)``. SIMULATED tiles."""
-    set_seed(config.seed)
     options = {"size": config.tile, "width": config.gan_options["width"]}
-    generator = create_model("dcgan_generator", image_channels=images.shape[1],
-                             latent_dim=config.gan_options["latent_dim"], **options)
-    discriminator = create_model("dcgan_discriminator", in_channels=images.shape[1] + 1, **options)
+    with seeded(config.seed):
+        generator = create_model("dcgan_generator", image_channels=images.shape[1],
+                                 latent_dim=config.gan_options["latent_dim"], **options)
+        discriminator = create_model("dcgan_discriminator", in_channels=images.shape[1] + 1, **options)
     history = train_gan(generator, discriminator, images, masks, epochs=config.gan_epochs,
                         batch_size=config.batch_size * 2, seed=config.seed, progress=config.progress)
     return generator, history
@@ -241,14 +251,17 @@ def _probabilities(model, inputs):
     return predict_batches(model, inputs, batch_size=32, activation="sigmoid")[:, 0]
 
 
-def train(config, data, tiles=None):
-    """Train the U-Net on the training scenes (plus GAN-made tiles if ``config.gan_tiles``).
+def train(config, data):
+    """Train the U-Net on the training scenes, plus GAN-made tiles if asked (:func:`train_on_tiles`)."""
+    return train_on_tiles(config, data, make_tiles(data["train"], config))
+
+
+def train_on_tiles(config, data, tiles):
+    """Train the U-Net on ``tiles`` (:func:`make_tiles` of ``data["train"]``), plus GAN-made tiles if asked.
 
     Early stopping on validation IoU; the probability threshold is then chosen on the
     validation tiles (IoU) and frozen in the metadata with the rest of what ``predict`` needs.
-    ``tiles`` (from :func:`make_tiles`) saves cutting the scenes again.
     """
-    tiles = tiles or make_tiles(data["train"], config)
     (x_train, y_train), (x_val, y_val) = tiles["train"], tiles["validation"]
     gan = None
     if config.gan_tiles:
@@ -257,9 +270,9 @@ def train(config, data, tiles=None):
         x_train, y_train = np.concatenate([x_train, x_gan]), np.concatenate([y_train, y_gan])
         gan = {"tiles": config.gan_tiles, "epochs": config.gan_epochs,
                "final": gan_history.iloc[-1].drop("epoch").round(4).to_dict()}
-    set_seed(config.seed)
-    model = build_model(config)
-    history = fit(model, AugmentedTiles(x_train, y_train, scale_range=config.scale_range),
+    with seeded(config.seed):
+        model = build_model(config)
+    history = fit(model, AugmentedTiles(x_train, y_train, scale_range=config.scale_range, seed=config.seed),
                   AugmentedTiles(x_val, y_val, augment=False), DiceBCELoss(config.bce_weight),
                   epochs=config.epochs, lr=config.lr, batch_size=config.batch_size, patience=config.patience,
                   seed=config.seed, progress=config.progress, val_loss_fn=iou_loss,
@@ -268,20 +281,24 @@ def train(config, data, tiles=None):
     threshold, _ = choose_threshold(y_val.ravel() > 0, val_probability.ravel(), metric="IoU",
                                     candidates=np.round(np.arange(0.2, 0.81, 0.05), 2))
     val_scores = evaluate_pixels(y_val, val_probability, threshold=threshold).set_index("metric")["value"]
-    metadata = {
-        "case": "mars_mounds", "data": "SIMULATED scenes (planetml_lib.simulate.mars_terrain)",
-        "inputs": config.inputs, "input_channels": INPUTS[config.inputs], "threshold": round(float(threshold), 4),
-        "tiles": {"train": len(tiles["train"][0]), "validation": len(y_val), "gan": config.gan_tiles},
-        "validation": {k: round(float(val_scores[k]), 4) for k in ("IoU", "Dice", "precision", "recall")},
-        "best_epoch": int(history.attrs["best_epoch"]), "epochs_run": len(history), "gan": gan,
-    }
-    return TrainedModel(model=model, model_options=model_options(config), config=config, metadata=metadata,
-                        history=history)
+    metadata = ModelMetadata(
+        case=NAME, kind=KIND.value, model=config.model, model_options=model_options(config),
+        config=dataclasses.asdict(config), simulated=True, simulation=SIMULATION,
+        inputs={"inputs": config.inputs, "channels": INPUTS[config.inputs], "units": "m" if config.inputs == "dtm"
+                else "1", "pixel_m": list(config.pixel_range_m), "tile": config.tile,
+                "scaling": "each tile's 2-98 % range to [-1, 1]"},
+        data=data_records(KIND, {"train": data["train"], "test": data.get("test", [])}) | {"validation": []},
+        normalisation=None, postprocessing={"threshold": round(float(threshold), 4), "min_area_px": config.min_area_px},
+        postprocessing_chosen_on={"what": "validation tiles (spatial blocks of the training scenes)", "metric": "IoU"},
+        metrics={"validation": {k: round(float(val_scores[k]), 4) for k in ("IoU", "Dice", "precision", "recall")}},
+        training={"best_epoch": int(history.attrs["best_epoch"]), "epochs_run": len(history), "gan": gan,
+                  "tiles": {"train": len(tiles["train"][0]), "validation": len(y_val), "gan": config.gan_tiles}})
+    return TrainedModel(model=model, config=config, metadata=metadata, history=history)
 
 
-def load_trained(folder, device=None):
-    """Load a model folder written by ``train(...).save(folder)``."""
-    return _load_trained(folder, Config, device=device)
+def load_trained(folder=None):
+    """Load a mounds model folder; None loads the shipped DTM model (``SHIPPED_MODELS["image"]``: image input)."""
+    return _trained.load_trained(folder, sys.modules[__name__])
 
 
 def _resample(values, factor, order):
@@ -292,27 +309,25 @@ def _resample(values, factor, order):
     return np.where(ndimage.zoom(finite.astype(np.uint8), factor, order=0) > 0, zoomed, np.nan)
 
 
-def predict(trained, scene, progress=None):
-    """Mound probability and outlines of a scene.
+def predict(trained, data):
+    """Mound probability and outlines of a scene, as an :class:`ObjectDetection`.
 
     Parameters
     ----------
     trained : TrainedModel
-    scene : xr.Dataset
-        With ``dtm`` (m) or ``image`` on ``(y, x)`` as the model needs (see :func:`read_input`),
+    data : xr.Dataset
+        A scene with ``dtm`` (m) or ``image`` on ``(y, x)`` as the model needs (see :func:`read_input`),
         ``attrs["pixel_m"]`` and, for georeferenced outlines, ``attrs["transform"]`` and ``["crs"]``.
-    progress : bool, optional
-        Show a progress bar over the tiles; default only for rasters of more than 256 tiles.
+        Rasters of more than 256 tiles show a progress bar.
 
     Returns
     -------
-    probability : xr.DataArray, shape (y, x)
-        Float32, NaN where the input has no data.
-    mounds : geopandas.GeoDataFrame
-        One polygon per mound (map coordinates) with ``area_m2``, ``diameter_m``, ``height_m``
-        (from the DTM, NaN for image input) and ``score`` (mean probability).
+    ObjectDetection
+        ``values``: the mound probability on ``(y, x)``, float32, NaN where the input has no data;
+        ``objects``: one polygon per mound (map coordinates) with ``area_m2``, ``diameter_m``,
+        ``height_m`` (from the DTM, NaN for image input) and ``score`` (mean probability).
     """
-    config = trained.config
+    config, scene = trained.config, data
     variable = _input_variable(scene, config)
     pixel_m = float(scene.attrs["pixel_m"])
     model_pixel_m = float(np.clip(pixel_m, *config.pixel_range_m))
@@ -323,8 +338,7 @@ def predict(trained, scene, progress=None):
         resampled = xr.Dataset({variable: (("y", "x"), _resample(values, factor, order=1))},
                                attrs={"pixel_m": model_pixel_m})
     channels = scene_channels(resampled, config)
-    if progress is None:
-        progress = channels[0].size > 256 * (config.tile - config.overlap) ** 2
+    progress = channels[0].size > 256 * (config.tile - config.overlap) ** 2
     probability = predict_tiled(lambda t: predict_batches(trained.model, tile_inputs(t), batch_size=32,
                                                           activation="sigmoid"),
                                 channels, config.tile, config.overlap, batch_size=64, progress=progress)[0]
@@ -332,14 +346,15 @@ def predict(trained, scene, progress=None):
         probability = ndimage.zoom(probability, np.divide(values.shape, probability.shape), order=1)
     probability = np.where(np.isfinite(values), probability, np.nan).astype(np.float32)
     transform = scene.attrs.get("transform") or (pixel_m, 0.0, 0.0, 0.0, -pixel_m, 0.0)
-    mask = np.nan_to_num(probability) >= trained.metadata["threshold"]
+    threshold = trained.metadata.postprocessing["threshold"]
+    mask = np.nan_to_num(probability) >= threshold
     mounds = mask_to_polygons(mask, transform, min_area_px=config.min_area_px,
                               dtm=scene["dtm"].values if "dtm" in scene else None, scores=probability,
                               label="mound", crs=scene.attrs.get("crs"))
     coords = {name: scene[name] for name in ("y", "x") if name in scene.coords}
     result = xr.DataArray(probability, dims=("y", "x"), coords=coords, name="mound_probability",
-                          attrs={"units": "1", "threshold": trained.metadata["threshold"]})
-    return result, mounds
+                          attrs={"units": "1", "threshold": threshold})
+    return ObjectDetection(result, mounds)
 
 
 def true_mounds(scene):
@@ -352,22 +367,26 @@ def _as_list(scenes):
     return [scenes] if isinstance(scenes, xr.Dataset) else list(scenes)
 
 
-def evaluate(trained, scenes):
+def evaluate(trained, data, allow_training_data=False):
     """Tidy metrics over labelled scenes: pixel scores (level "pixel") and mound matching (level "object").
 
-    Objects are matched within each scene at IoU >= 0.5 and counted over all scenes.
+    Objects are matched within each scene at IoU >= 0.5 and counted over all scenes. Refuses
+    scenes the model was trained on unless ``allow_training_data``; the ``data`` column says
+    what the scores are ("held-out" or "training").
     """
+    role = guard_training_data(trained.metadata, data, allow_training_data)
     truths, probabilities, valids, matches = [], [], [], []
-    for scene in _as_list(scenes):
+    for scene in _as_list(data):
         probability, mounds = predict(trained, scene)
         truths.append(scene["mask"].values.ravel())
         probabilities.append(probability.values.ravel())
         valids.append(np.isfinite(probability.values.ravel()))
         matches.append(match_objects(mounds, true_mounds(scene)))
     pixels = evaluate_pixels(np.concatenate(truths), np.concatenate(probabilities), valid=np.concatenate(valids),
-                             threshold=trained.metadata["threshold"], class_name="mound")
+                             threshold=trained.metadata.postprocessing["threshold"], class_name="mound")
     objects = object_scores(pd.concat(matches, ignore_index=True), class_name="mound")
-    return pd.concat([pixels.assign(level="pixel"), objects.assign(level="object")], ignore_index=True)
+    metrics = pd.concat([pixels.assign(level="pixel"), objects.assign(level="object")], ignore_index=True)
+    return metrics.assign(data=role)
 
 
 def tile_scores(trained, scene):
@@ -378,22 +397,26 @@ def tile_scores(trained, scene):
         for col in range(0, scene.sizes["x"], size):
             window = (slice(row, row + size), slice(col, col + size))
             scores = evaluate_pixels(scene["mask"].values[window], probability.values[window],
-                                     threshold=trained.metadata["threshold"]).set_index("metric")["value"]
+                                     threshold=trained.metadata.postprocessing["threshold"]).set_index("metric")["value"]
             rows.append({"row": row, "col": col, "true_fraction": float(scene["mask"].values[window].mean()),
                          **scores[["IoU", "Dice", "precision", "recall"]].to_dict()})
     return pd.DataFrame(rows)
 
 
-def plot_results(trained, scene, ax=None, predicted=None):
-    """The scene's image (or DTM hillshade) with true (white) and predicted (red) mound outlines.
+def plot_results(trained, data):
+    """The first scene of ``data`` with true (white) and predicted (red) mound outlines (:func:`plot_detection`)."""
+    scene = _as_list(data)[0]
+    return plot_detection(scene, predict(trained, scene))
 
-    The title says SIMULATED for simulated scenes. ``predicted``: the output of :func:`predict`
-    for this scene, if already computed.
+
+def plot_detection(scene, detection):
+    """The scene's image (or DTM hillshade) with true (white) and ``detection``'s (red) mound outlines.
+
+    The title says SIMULATED for simulated scenes.
     """
-    scene = _as_list(scene)[0]
-    _, mounds = predicted or predict(trained, scene)
-    fig = Figure(figsize=(7, 7)) if ax is None else ax.figure
-    ax = fig.add_subplot() if ax is None else ax
+    mounds = detection.objects
+    fig = Figure(figsize=(7, 7))
+    ax = fig.add_subplot()
     backdrop = scene["image"].values if "image" in scene else hillshade(scene["dtm"].values, scene.attrs["pixel_m"])
     x0, x1, y0, y1 = (float(scene.x[0]), float(scene.x[-1]), float(scene.y[-1]), float(scene.y[0])) \
         if "x" in scene.coords else (0, scene.sizes["x"], scene.sizes["y"], 0)
@@ -428,14 +451,15 @@ def gan_experiment(config, data, seeds=(0, 1, 2), gan_tiles=None, inputs=("dtm",
         extra = len(kind_tiles["train"][0]) if gan_tiles is None else gan_tiles
         for seed in seeds:
             for n_gan in (0, extra):
-                trained = train(replace(kind_config, seed=seed, gan_tiles=n_gan), data, tiles=kind_tiles)
+                trained = train_on_tiles(replace(kind_config, seed=seed, gan_tiles=n_gan), data, kind_tiles)
                 if keep is not None:
                     keep[(kind, n_gan, seed)] = trained
                 scores = evaluate(trained, data["test"]).set_index(["level", "metric"])["value"]
                 rows.append({"inputs": kind, "gan_tiles": n_gan, "seed": seed,
                              "IoU": scores["pixel", "IoU"], "Dice": scores["pixel", "Dice"],
-                             "object_F1": scores["object", "F1"], "threshold": trained.metadata["threshold"],
-                             "val_IoU": trained.metadata["validation"]["IoU"]})
+                             "object_F1": scores["object", "F1"],
+                             "threshold": trained.metadata.postprocessing["threshold"],
+                             "val_IoU": trained.metadata.metrics["validation"]["IoU"]})
     return pd.DataFrame(rows)
 
 
@@ -443,3 +467,6 @@ def summarise_experiment(runs):
     """Mean and standard deviation over seeds of each (inputs, GAN or not) arm of :func:`gan_experiment`."""
     arms = runs.assign(gan=runs["gan_tiles"] > 0).groupby(["inputs", "gan"])
     return arms[["IoU", "Dice", "object_F1"]].agg(["mean", "std"]).round(3)
+
+
+__all__ = ["write_output"]

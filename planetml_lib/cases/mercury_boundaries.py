@@ -14,6 +14,8 @@ PDS files (``MAGMSOSCIAVG*.TAB``) are read by :func:`read_input` for prediction.
 Cadence: the PDS 10-second product (4,320 samples per 12-hour orbit), windows of 1 hour.
 """
 
+import dataclasses
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,13 +23,17 @@ import pandas as pd
 import xarray as xr
 from torch import nn
 
+from planetml_lib.cases import trained as _trained
+from planetml_lib.cases.base import Detection, Kind
+from planetml_lib.cases.kinds import check_options, data_records, guard_training_data, write_output
+from planetml_lib.cases.metadata import ModelMetadata
 from planetml_lib.cases.series_detection import VALID, input_windows, predict_series
 from planetml_lib.cases.trained import TrainedModel
-from planetml_lib.cases.trained import load_trained as _load_trained
-from planetml_lib.datasets import DATA_DIR, load_catalog, load_messenger_orbits
+from planetml_lib.datasets import DATA_DIR, load_catalog, load_messenger_orbits, register_catalog
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate import evaluate_multiclass
 from planetml_lib.evaluate.crossings import evaluate_crossings, extract_crossings, smooth_regions
+from planetml_lib.io.catalogs import read_philpott
 from planetml_lib.io.pds import read_messenger_mag
 from planetml_lib.models import create_model
 from planetml_lib.models.rules import BowShockRules
@@ -35,14 +41,22 @@ from planetml_lib.preprocess import DatasetScaler, regularize, to_windows
 from planetml_lib.preprocess.mercury import REGIONS, add_boundary_features
 from planetml_lib.simulate import complete_orbits, simulate_orbits
 from planetml_lib.train.active import run_active_learning
-from planetml_lib.train.loop import fit, set_seed
+from planetml_lib.train.loop import fit, seeded
 from planetml_lib.train.systems import class_weights_from_labels
 from planetml_lib.viz.regions import plot_regions
 
+NAME = "mercury_boundaries"
 TITLE = "Mercury's bow shock and magnetopause from MESSENGER magnetometer data (CNN+LSTM, 5 regions; simulated)"
+KIND = Kind.INTERVAL_EVENTS
 METRIC_LEVELS = ("sample", "sample_postprocessed", "crossing")  # the ``level`` column of evaluate()
 LABEL = "region"
-SHIPPED_MODEL = DATA_DIR / "models" / "mercury_cnnlstm"
+SHIPPED_MODELS = {"magnetometer": DATA_DIR / "models" / "mercury_cnnlstm"}
+SIMULATION = ("magnetic field simulated by planetml_lib.simulate.messenger on real MESSENGER orbit times and "
+              "real Philpott et al. (2020) crossing times")
+
+register_catalog("philpott2020", "mercury/philpott2020_boundaries.csv.gz",
+                 "MESSENGER bow-shock and magnetopause crossings, 16,239 traversals of orbits 12-4104 "
+                 "(Philpott et al. 2020)", read_philpott)
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,7 @@ class Config:
                         "r_msm", "mlat_deg", "lt_cos", "lt_sin", "t_periapsis_h")
     first_orbit: int = 1000                      # the splits spread over span_orbits orbits from here
     span_orbits: int = 264                       # one Mercury year (88 days) of 8-hour orbits
-    n_train: int = 120                           # 40 placed crossings 33 s from the truth, 120: 23 s (validation)
+    n_train: int = 120                           # chosen on validation orbits (benchmarks/mercury_training_orbits.py)
     n_validation: int = 20
     n_test: int = 20
     seed: int = 0                                # simulation and training
@@ -88,11 +102,9 @@ def split_orbits(config):
 
     The boundaries move with Mercury's distance from the Sun, so every split samples the whole
     year: evenly spaced orbits are dealt out in turn, each split keeping its share
-    (``n_train : n_validation : n_test``) all along. Trained on a fortnight of consecutive orbits,
-    the model placed crossings 45 s from the truth on validation orbits spread over the year;
-    trained on orbits spread over it, 33 s (same validation orbits; detection 0.93 against 1.00).
-    Three times as many training orbits (120 against 40 of them, same 20 validation orbits) brought
-    it to 23 s (macro F1 0.855 against 0.843; benchmarks/mercury_training_orbits.py).
+    (``n_train : n_validation : n_test``) all along. A model trained on consecutive orbits
+    places crossings worse on orbits spread over the year than one trained on orbits spread
+    over it; ``benchmarks/mercury_training_orbits.py`` compares training-set sizes.
     """
     orbits = np.sort(complete_orbits(load_catalog("philpott2020"), load_messenger_orbits()))
     orbits = orbits[(orbits >= config.first_orbit) & (orbits < config.first_orbit + config.span_orbits)]
@@ -136,11 +148,12 @@ def load_data(config):
     return {name: simulate_prepared(orbits, config, crossings) for name, orbits in split_orbits(config).items()}
 
 
-def read_input(paths):
+def read_input(paths, **options):
     """Read real MESSENGER PDS magnetometer files (any cadence) and number their orbits.
 
     :func:`predict` averages them to the model's cadence and adds the features.
     """
+    check_options(options, KIND)
     ds = read_messenger_mag(list(np.atleast_1d(paths)))
     orbits = load_messenger_orbits()
     index = np.searchsorted(orbits["start"].values, ds["time"].values, side="right") - 1
@@ -183,23 +196,33 @@ def _pairs(config, ds, scaler):
     return np.concatenate(X), np.concatenate(y)[:, 0].astype("int64")
 
 
-def fit_model(config, train_sets, val_set, epochs=None):
+def fit_model(config, train_sets, val_set, epochs=None, test_set=None):
     """Scale on the training orbits, train with class-weighted cross-entropy, choose the
     post-processing on ``val_set``; return a :class:`TrainedModel` with the history."""
-    set_seed(config.seed)
     train = xr.concat(train_sets, "time", combine_attrs="override")
     scaler = DatasetScaler(variables=list(config.variables), method="robust").fit(train)
     X, y = _pairs(config, train, scaler)
     weights = class_weights_from_labels(y, len(REGIONS))
-    model = build_model(config)
+    with seeded(config.seed):
+        model = build_model(config)
     history = fit(model, (X, y), _pairs(config, val_set, scaler), nn.CrossEntropyLoss(weight=weights),
                   epochs=epochs or config.epochs, lr=config.lr, batch_size=config.batch_size,
                   patience=config.patience, seed=config.seed, progress=config.progress)
-    trained = TrainedModel(model=model, model_options=model_options(config), config=config, history=history,
-                           metadata={"normalisation": scaler.get_state(), "class_weights": weights.tolist()})
-    postprocessing, grid = choose_postprocessing(trained, val_set)
-    trained.metadata.update(postprocessing=postprocessing, postprocessing_grid=grid.to_dict(orient="records"))
-    return trained
+    chosen, grid = choose_postprocessing(config, model, scaler, weights.tolist(), val_set)
+    validation_scores = chosen.pop("validation")
+    splits = {"train": train, "validation": val_set} | ({} if test_set is None else {"test": test_set})
+    metadata = ModelMetadata(
+        case=NAME, kind=KIND.value, model=config.model, model_options=model_options(config),
+        config=dataclasses.asdict(config), simulated=True, simulation=SIMULATION,
+        inputs={"variables": list(config.variables), "units": {v: train[v].attrs.get("units", "")
+                                                               for v in config.variables},
+                "cadence": config.cadence, "window": config.window, "class_names": list(REGIONS)},
+        data={"test": []} | data_records(KIND, splits), normalisation=scaler.get_state(),
+        postprocessing={"class_weights": weights.tolist(), **chosen},
+        postprocessing_chosen_on={"what": "validation orbits", "grid": grid.to_dict(orient="records")},
+        metrics={"validation": validation_scores},
+        training={"epochs_run": int(len(history)), "best_epoch": int(history.attrs["best_epoch"])})
+    return TrainedModel(model=model, config=config, metadata=metadata, history=history)
 
 
 def regions_from_probabilities(probabilities, class_weights, prior_correction, smooth_window):
@@ -214,19 +237,17 @@ def regions_from_probabilities(probabilities, class_weights, prior_correction, s
     return smooth_regions(scores, smooth_window)
 
 
-def choose_postprocessing(trained, validation):
-    """The prior correction and smoothing window of ``trained.config``'s grids with the highest
+def choose_postprocessing(config, model, scaler, class_weights, validation):
+    """The prior correction and smoothing window of ``config``'s grids with the highest
     crossing detection rate on the validation orbits, then the smallest median crossing-centre
     error, then the highest macro F1 (the rule the rule baseline is tuned by).
     Returns ``(chosen, grid)``: a dict with the validation scores, and the whole grid."""
-    config = trained.config
     ds = prepare_for_model(validation, config)
-    probabilities, truth = predict_proba(trained, ds), reference_crossings(ds)
+    probabilities, truth = _probabilities(config, model, scaler, ds), reference_crossings(ds)
     rows = []
     for prior_correction in config.prior_corrections:
         for smooth_window in config.smooth_windows:
-            regions = regions_from_probabilities(probabilities, trained.metadata["class_weights"], prior_correction,
-                                                 smooth_window)
+            regions = regions_from_probabilities(probabilities, class_weights, prior_correction, smooth_window)
             crossings = extract_crossings(regions, ds["time"].values, orbit=ds["orbit"].values)
             timing = evaluate_crossings(crossings, truth, max_offset=config.max_offset)
             overall = timing[timing["class"] == "all"].set_index("metric")["value"]
@@ -239,57 +260,50 @@ def choose_postprocessing(trained, validation):
     best = grid.sort_values(["detection_rate", "centre_error_s", "macro_f1"], ascending=[False, True, False],
                             kind="stable").iloc[0]
     chosen = {"prior_correction": float(best["prior_correction"]), "smooth_window": int(best["smooth_window"]),
-              "chosen_on": "validation orbits",
               "validation": {k: float(best[k]) for k in ("detection_rate", "centre_error_s", "macro_f1")}}
     return chosen, grid
 
 
 def train(config, data):
     """Train on the training orbits with early stopping and post-processing chosen on the validation orbits."""
-    trained = fit_model(config, [data["train"]], data["validation"])
-    trained.metadata.update({
-        "case": "mercury_boundaries",
-        "simulated_training_data": True,
-        "input_variables": list(config.variables),
-        "units": {v: data["train"][v].attrs.get("units", "") for v in config.variables},
-        "cadence": config.cadence,
-        "window": config.window,
-        "class_names": list(REGIONS),
-        "training_data": {name: sorted(set(data[name]["orbit"].values.tolist())) for name in ("train", "validation")},
-        "epochs_run": int(len(trained.history)),
-    })
-    return trained
+    return fit_model(config, [data["train"]], data["validation"], test_set=data["test"])
 
 
-def load_trained(folder=SHIPPED_MODEL):
-    """Load a model folder written by ``train(...).save(folder)``; default the shipped model."""
-    return _load_trained(folder, Config)
+def load_trained(folder=None):
+    """Load a Mercury model folder; None loads the shipped model."""
+    return _trained.load_trained(folder, sys.modules[__name__])
 
 
-def predict_proba(trained, ds):
-    """Per-sample region probabilities ``(n_times, 5)``; NaN in data gaps."""
-    config = trained.config
-    scaler = DatasetScaler.from_state(trained.metadata["normalisation"])
-    probabilities = predict_series(trained.model, ds, scaler, config.variables, config.window, activation="softmax")
+def _probabilities(config, model, scaler, ds):
+    """Per-sample region probabilities ``(n_times, 5)`` of a prepared series; NaN in data gaps."""
+    probabilities = predict_series(model, ds, scaler, config.variables, config.window, activation="softmax",
+                                   batch_size=config.batch_size)
     probabilities[~ds[VALID].values] = np.nan
     return probabilities
 
 
+def predict_proba(trained, ds):
+    """Per-sample region probabilities ``(n_times, 5)`` of a prepared series; NaN in data gaps."""
+    scaler = DatasetScaler.from_state(trained.metadata.normalisation)
+    return _probabilities(trained.config, trained.model, scaler, ds)
+
+
 def _postprocess(trained, ds, probabilities):
     """Regions after the validation-chosen post-processing, and the crossings read from them."""
-    post = trained.metadata["postprocessing"]
-    regions = regions_from_probabilities(probabilities, trained.metadata["class_weights"],
-                                         post["prior_correction"], post["smooth_window"])
+    post = trained.metadata.postprocessing
+    regions = regions_from_probabilities(probabilities, post["class_weights"], post["prior_correction"],
+                                         post["smooth_window"])
     orbit = ds["orbit"].values if "orbit" in ds.coords else None
     return regions, extract_crossings(regions, ds["time"].values, orbit=orbit)
 
 
-def predict(trained, ds):
-    """Return ``(regions, crossings)``: post-processed per-sample regions (DataArray, -1 in gaps) and
-    the per-orbit inbound and outbound bow-shock and magnetopause crossings (events) read from them."""
-    ds = prepare_for_model(ds, trained.config)
+def predict(trained, data):
+    """A :class:`Detection`: post-processed per-sample regions (-1 in gaps) and the per-orbit inbound
+    and outbound bow-shock and magnetopause crossings (events) read from them."""
+    ds = prepare_for_model(data, trained.config)
     regions, crossings = _postprocess(trained, ds, predict_proba(trained, ds))
-    return xr.DataArray(regions, coords={"time": ds["time"].values}, dims="time", name="predicted_region"), crossings
+    return Detection(xr.DataArray(regions, coords={"time": ds["time"].values}, dims="time", name="predicted_region"),
+                     crossings)
 
 
 def reference_crossings(ds):
@@ -298,27 +312,32 @@ def reference_crossings(ds):
     return crossings[crossings["orbit"].isin(np.unique(ds["orbit"].values))].reset_index(drop=True)
 
 
-def evaluate(trained, ds):
+def evaluate(trained, data, allow_training_data=False):
     """Tidy metrics: per-sample region scores of the CNN+LSTM's own labels (the most likely region;
     level "sample") and of the post-processed labels (level "sample_postprocessed"), and the
-    timing of the crossings read from the latter (level "crossing")."""
-    ds = prepare_for_model(ds, trained.config)
+    timing of the crossings read from the latter (level "crossing").
+
+    Refuses orbits inside the model's training data unless ``allow_training_data``; the
+    ``data`` column says what the scores are ("held-out", "validation" or "training").
+    """
+    role = guard_training_data(trained.metadata, data, allow_training_data)
+    ds = prepare_for_model(data, trained.config)
     probabilities = predict_proba(trained, ds)
     regions, crossings = _postprocess(trained, ds, probabilities)
-    own = regions_from_probabilities(probabilities, trained.metadata["class_weights"], 0.0, 1)
+    own = regions_from_probabilities(probabilities, trained.metadata.postprocessing["class_weights"], 0.0, 1)
     truth, valid = ds[LABEL].values, ds[VALID].values
     return pd.concat([
         evaluate_multiclass(truth, own, list(REGIONS), valid=valid).assign(level="sample"),
         evaluate_multiclass(truth, regions, list(REGIONS), valid=valid).assign(level="sample_postprocessed"),
         evaluate_crossings(crossings, reference_crossings(ds), max_offset=trained.config.max_offset)
         .assign(level="crossing"),
-    ], ignore_index=True)
+    ], ignore_index=True).assign(data=role)
 
 
-def plot_results(trained, ds):
+def plot_results(trained, data):
     """Magnetogram with the true regions and the predicted regions coloured beneath it. SIMULATED data."""
-    regions, _ = predict(trained, ds)
-    return plot_regions(ds, regions.values, title="simulated MESSENGER orbit(s): true regions (upper bar), "
+    regions, _ = predict(trained, data)
+    return plot_regions(data, regions.values, title="simulated MESSENGER orbit(s): true regions (upper bar), "
                                                         "predicted (lower bar)")
 
 
@@ -377,3 +396,14 @@ def fit_rule_baseline(config, validation, windows_s=(60, 120, 300, 600), z_thres
     best = grid.sort_values(["detection_rate", "centre_error_s"], ascending=[False, True], kind="stable").iloc[0]
     return BowShockRules(["bx_ext", "by_ext", "bz_ext"], orbit_variable="orbit", window_s=float(best["window_s"]),
                          z_threshold=float(best["z_threshold"])), grid
+
+
+def evaluate_rule_baseline(config, rules, ds):
+    """Timing scores of the rule baseline's bow-shock crossings on ``ds`` against the Philpott list
+    (tidy, as ``evaluate_crossings``)."""
+    truth = reference_crossings(ds)
+    return evaluate_crossings(rules.predict(ds), truth[truth["label"].str.startswith("bow_shock")],
+                              max_offset=config.max_offset)
+
+
+__all__ = ["write_output"]

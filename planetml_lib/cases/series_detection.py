@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from planetml_lib.datasets import load_catalog, load_sample
-from planetml_lib.device import get_device
 from planetml_lib.evaluate import evaluate_binary, evaluate_events
 from planetml_lib.preprocess import (
     events_to_mask,
@@ -57,14 +56,17 @@ def input_windows(ds, scaler, variables, length, stride):
     return to_windows(inputs, list(variables) + [VALID], length, stride, fill_value=0.0)
 
 
-def predict_series(model, ds, scaler, variables, length, activation="sigmoid"):
+def predict_series(model, ds, scaler, variables, length, activation="sigmoid", batch_size=32, device=None):
     """Run ``model`` over a whole series in half-overlapping windows and stitch the outputs.
 
     Returns an array ``(n_times, n_outputs)``: the mean of the overlapping windows' outputs
     at each sample. A series shorter than one window is padded (with the ``valid`` channel 0).
+    ``batch_size`` windows go through the model at once, on ``device`` (default: where the
+    model's weights are).
     """
     X, starts = input_windows(ds, scaler, variables, length, max(length // 2, 1))
-    outputs = predict_batches(model, X, batch_size=32, device=get_device(), activation=activation)
+    device = next(model.parameters()).device if device is None else device
+    outputs = predict_batches(model, X, batch_size=batch_size, device=device, activation=activation)
     stitched = from_windows(outputs, starts, ds["time"].values, length, max(length // 2, 1))
     return np.asarray(stitched.values).reshape(ds.sizes["time"], -1)
 

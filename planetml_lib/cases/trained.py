@@ -1,12 +1,13 @@
 """A trained model together with the case configuration and metadata it needs to predict."""
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from torch import nn
 
+from planetml_lib.cases.metadata import ModelMetadata, config_from_dict
+from planetml_lib.errors import PlanetMLError
 from planetml_lib.models.artifacts import load_model, save_model
 
 
@@ -18,51 +19,56 @@ class TrainedModel:
     ----------
     model : torch.nn.Module
         The network, in eval mode after training.
-    model_options : dict
-        Every keyword the network was built with (``create_model(config.model, **model_options)``).
     config : dataclass
         The case's frozen ``Config`` the model was trained with.
-    metadata : dict
-        JSON-serialisable facts needed at prediction time (input variables, units,
-        cadence, normalisation statistics) and the record of training (data, scores).
+    metadata : ModelMetadata
+        What prediction needs (inputs, normalisation, post-processing) and the record of
+        training (data, where the post-processing was chosen, scores).
     history : pandas.DataFrame or None
-        Per-epoch losses; not stored in the model folder beyond ``metadata``.
+        Per-epoch losses; not stored in the model folder.
     """
 
     model: nn.Module
-    model_options: dict
     config: object
-    metadata: dict
+    metadata: ModelMetadata
     history: pd.DataFrame | None = None
 
     def save(self, folder):
-        """Write the model folder (weights.safetensors, config.json, metadata.json) atomically.
-
-        ``config.json`` holds the network's name and full options (to rebuild it) and the
-        case's ``Config`` under ``"case"``.
-        """
-        config = {"model": self.config.model, "model_options": self.model_options,
-                  "case": dataclasses.asdict(self.config)}
-        return save_model(self.model, Path(folder), config=config, metadata=self.metadata)
+        """Write the model folder (``weights.safetensors`` and ``config.json``) atomically; return it."""
+        return save_model(self.model, Path(folder), config=self.metadata.to_dict())
 
 
-def config_from_dict(config_cls, values):
-    """Rebuild a case ``Config`` from ``dataclasses.asdict`` output read back from JSON.
+def shipped_model(case, variant=None):
+    """Folder of the model shipped with ``case`` (``variant``: a key of ``case.SHIPPED_MODELS``, default the first).
 
-    Lists become tuples where the field's default is a tuple; unknown keys are ignored.
+    Raises PlanetMLError when none ships (train one and pass its folder).
     """
-    fields = {f.name: f for f in dataclasses.fields(config_cls)}
-    kwargs = {}
-    for name, value in values.items():
-        if name not in fields:
-            continue
-        default = fields[name].default
-        kwargs[name] = tuple(value) if isinstance(default, tuple) and isinstance(value, list) else value
-    return config_cls(**kwargs)
+    if not case.SHIPPED_MODELS:
+        raise PlanetMLError(f"no model ships with case {case.NAME!r}; train one (planetml train {case.NAME}) "
+                            "and pass its folder")
+    if variant is None:
+        return next(iter(case.SHIPPED_MODELS.values()))
+    if variant not in case.SHIPPED_MODELS:
+        raise PlanetMLError(f"case {case.NAME!r} ships no {variant!r} model; it ships {list(case.SHIPPED_MODELS)}")
+    return case.SHIPPED_MODELS[variant]
 
 
-def load_trained(folder, config_cls, device=None):
-    """Load a model folder written by :meth:`TrainedModel.save` (no pickle involved)."""
-    model, config, metadata = load_model(Path(folder), device=device)
-    return TrainedModel(model=model, model_options=config["model_options"],
-                        config=config_from_dict(config_cls, config.get("case", {})), metadata=metadata)
+def load_trained(folder, case, device=None):
+    """Load a model folder of ``case`` (a case module) written by :meth:`TrainedModel.save`.
+
+    Parameters
+    ----------
+    folder : str, Path or None
+        None loads the model shipped with the case (:func:`shipped_model`).
+    case : module
+        The case the folder must belong to; a folder of another case is refused by name.
+    device : str or torch.device, optional
+        See :func:`planetml_lib.device.get_device`.
+    """
+    folder = shipped_model(case) if folder is None else Path(folder)
+    model, values, _ = load_model(folder, device=device)
+    metadata = ModelMetadata.from_dict(values, source=f"{folder}/config.json")
+    if metadata.case != case.NAME:
+        raise PlanetMLError(f"{folder}: is a model of case {metadata.case!r}, not {case.NAME!r}")
+    config = config_from_dict(case.Config, metadata.config, source=f"{folder}/config.json")
+    return TrainedModel(model=model, config=config, metadata=metadata)

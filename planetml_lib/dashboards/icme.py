@@ -15,7 +15,7 @@ from planetml_lib.errors import PlanetMLError
 from planetml_lib.preprocess import regularize
 from planetml_lib.viz import plot_prediction
 
-HELDOUT_MODEL = icme.DATA_DIR / "models" / "icme_resunetpp1d_heldout"
+HELDOUT_MODEL = icme.HELDOUT_MODELS["ResUNet++"]
 SAMPLES = {
     "STEREO-A 2019 (test spacecraft)": "stereoa_2019",
     "STEREO-B 2013-2014 (training spacecraft)": "stereob_2013_2014",
@@ -113,7 +113,7 @@ class ICMEDashboard:
         events, reference = _overlapping(events, first, last), _overlapping(reference, first, last)
         show_figure(self.figure, plot_prediction(ds.sel(time=window), probability.sel(time=window), reference,
                                                  events, variables=("bt", "bz", "vt"),
-                                                 threshold=self.trained.metadata["postprocessing"]["threshold"]))
+                                                 threshold=self.trained.metadata.postprocessing["threshold"]))
         self.table.value = _events_html(events, reference)
 
 

@@ -46,7 +46,7 @@ class MoundsDashboard:
     """State and callbacks of the dashboard; ``widget`` is what the notebook displays."""
 
     def __init__(self, models=None):
-        folders = models or {"dtm": case.SHIPPED_MODEL, "image": case.SHIPPED_IMAGE_MODEL}
+        folders = models or case.SHIPPED_MODELS
         self.models = {kind: case.load_trained(folder) for kind, folder in folders.items()}
         self.config = case.Config()
         config = self.config
@@ -99,11 +99,11 @@ class MoundsDashboard:
             self.cache[key] = case.predict(self.models[self.kind], scenes[self.kind])
         probability, mounds = self.cache[key]
         scene = scenes[self.kind]
-        show_figure(self.figure, case.plot_results(self.models[self.kind], scene, predicted=(probability, mounds)))
+        show_figure(self.figure, case.plot_detection(scene, self.cache[key]))
         line = f"<b>{len(mounds)} mounds found</b> in {html.escape(name)} from {self.inputs.value}"
         if "mask" in scene:
             iou = evaluate_pixels(scene["mask"].values, probability.values,
-                                  threshold=self.models[self.kind].metadata["threshold"]).set_index("metric")
+                                  threshold=self.models[self.kind].metadata.postprocessing["threshold"]).set_index("metric")
             line += (f"; simulated truth: {int(scene['mound_id'].max())} mounds, "
                      f"pixel IoU {float(iou.loc['IoU', 'value']):.2f}")
         downloads = _download_links(mounds) if len(mounds) else ""

@@ -29,7 +29,7 @@ def _crossing_table(predicted, reference):
 class MercuryDashboard:
     """State and callbacks of the dashboard; ``widget`` is what the notebook displays."""
 
-    def __init__(self, model_folder=case.SHIPPED_MODEL):
+    def __init__(self, model_folder=None):
         self.trained = case.load_trained(model_folder)
         self.config = self.trained.config
         self.crossings = load_catalog("philpott2020")
@@ -70,8 +70,10 @@ class MercuryDashboard:
         self._show(", ".join(p.name for p in paths), case.prepare_for_model(case.read_input(paths), self.config))
 
 
-def build_dashboard(model_folder=case.SHIPPED_MODEL):
-    """Return the dashboard widget (for ``dashboard.ipynb``); an error message when it cannot start."""
+def build_dashboard(model_folder=None):
+    """Return the dashboard widget (for ``dashboard.ipynb``); an error message when it cannot start.
+
+    ``model_folder``: default the shipped model."""
     try:
         return MercuryDashboard(model_folder).widget
     except PlanetMLError as error:

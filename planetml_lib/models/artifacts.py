@@ -63,7 +63,7 @@ def _check_config(model, config):
         raise PlanetMLError(f'config "model" is {name!r} but the model is a {type(model).__name__}')
 
 
-def save_model(model, folder, config, metadata):
+def save_model(model, folder, config, metadata=None):
     """Write ``model`` to ``folder`` as weights, config and metadata files.
 
     Parameters
@@ -75,9 +75,11 @@ def save_model(model, folder, config, metadata):
     config : dict
         JSON-able; must hold ``"model"`` (registry name) and
         ``"model_options"`` (constructor keyword arguments).
-    metadata : dict
+    metadata : dict, optional
         JSON-able (numpy numbers and arrays are converted); the
-        ``planetml_version`` and ``created_utc`` keys are added.
+        ``planetml_version`` and ``created_utc`` keys are added. Without it
+        no ``metadata.json`` is written (the science cases keep everything
+        in ``config.json``, see :mod:`planetml_lib.cases.metadata`).
 
     Returns
     -------
@@ -105,13 +107,13 @@ def save_model(model, folder, config, metadata):
     _check_config(model, config)
     if folder.exists() and any(folder.iterdir()) and not (folder / CONFIG_FILE).is_file():
         raise PlanetMLError(f"{folder}: exists and is not a model folder; refusing to replace it")
-    stamped = {**metadata, "planetml_version": __version__,
-               "created_utc": datetime.now(UTC).isoformat(timespec="seconds")}
     weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     with atomic_dir(folder) as tmp:
         save_file(weights, tmp / WEIGHTS_FILE)
         _write_json(tmp / CONFIG_FILE, config)
-        _write_json(tmp / METADATA_FILE, stamped)
+        if metadata is not None:
+            _write_json(tmp / METADATA_FILE, {**metadata, "planetml_version": __version__,
+                                              "created_utc": datetime.now(UTC).isoformat(timespec="seconds")})
     return folder
 
 
@@ -148,7 +150,7 @@ def load_model(folder, device=None):
     ----------
     folder : str or Path
         Folder holding ``weights.safetensors``, ``config.json`` and
-        ``metadata.json``.
+        (optionally) ``metadata.json``.
     device : str or torch.device, optional
         Where to put the model; see :func:`planetml_lib.device.get_device`.
 
@@ -157,7 +159,8 @@ def load_model(folder, device=None):
     model : torch.nn.Module
         Rebuilt from ``config.json`` with the saved weights, in eval mode.
     config : dict
-    metadata : dict
+    metadata : dict or None
+        None when the folder has no ``metadata.json``.
 
     Raises
     ------
@@ -169,7 +172,7 @@ def load_model(folder, device=None):
     if not folder.is_dir():
         raise PlanetMLError(f"{folder}: model folder not found")
     config = _read_json(folder / CONFIG_FILE)
-    metadata = _read_json(folder / METADATA_FILE)
+    metadata = _read_json(folder / METADATA_FILE) if (folder / METADATA_FILE).exists() else None
     weights_path = folder / WEIGHTS_FILE
     if not weights_path.is_file():
         raise PlanetMLError(f"{weights_path}: file not found")

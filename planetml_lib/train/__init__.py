@@ -1,6 +1,6 @@
 """Training: the fit loop, batched prediction, losses and optimisers."""
 
-from planetml_lib.train.loop import fit, predict_batches, set_seed
+from planetml_lib.train.loop import fit, predict_batches, seeded
 from planetml_lib.train.systems import (
     DiceBCELoss,
     class_weights_from_labels,
@@ -19,5 +19,5 @@ __all__ = [
     "make_optimizer",
     "make_scheduler",
     "predict_batches",
-    "set_seed",
+    "seeded",
 ]

@@ -8,13 +8,32 @@ from planetml_lib.errors import PlanetMLError
 from planetml_lib.preprocess.images import augment_tile_pair
 
 
-class ChannelDropout(Dataset):
+class EpochDataset(Dataset):
+    """A dataset whose random draws depend only on its seed, the epoch and the index.
+
+    :func:`~planetml_lib.train.loop.fit` calls :meth:`set_epoch` before every epoch. Each item
+    draws from its own generator seeded with ``(seed, epoch, index)``: no global random state,
+    the same draws in DataLoader worker processes, and a resumed run repeats an uninterrupted one.
+    """
+
+    def __init__(self, seed=0):
+        self.seed, self.epoch = seed, 0
+
+    def set_epoch(self, epoch):
+        """Draw the next items for ``epoch``."""
+        self.epoch = int(epoch)
+
+    def rng(self, index):
+        """The generator of item ``index`` in the current epoch."""
+        return np.random.default_rng([self.seed, self.epoch, int(index)])
+
+
+class ChannelDropout(EpochDataset):
     """Windows whose channel groups are zeroed at random, so a model learns to do without them.
 
     Models then keep working when an instrument is missing at prediction time (its inputs
     set to 0, the scaled training centre). Each group (e.g. all plasma channels) is dropped
-    independently with probability ``p`` per window and draw; the random numbers come from
-    torch's generator, which the training loop seeds every epoch.
+    independently with probability ``p`` per window and draw (see :class:`EpochDataset`).
 
     Parameters
     ----------
@@ -26,6 +45,7 @@ class ChannelDropout(Dataset):
         Channel indices dropped together.
     p : float
         Probability of dropping each group.
+    seed : int, default 0
 
     Examples
     --------
@@ -34,7 +54,8 @@ class ChannelDropout(Dataset):
     [1.0, 0.0, 0.0]
     """
 
-    def __init__(self, X, y, groups, p=0.2):
+    def __init__(self, X, y, groups, p=0.2, seed=0):
+        super().__init__(seed)
         if not 0.0 <= p <= 1.0:
             raise PlanetMLError(f"channel dropout probability must be in [0, 1], got {p}")
         if len(X) != len(y):
@@ -49,17 +70,18 @@ class ChannelDropout(Dataset):
 
     def __getitem__(self, index):
         x = self.X[index].clone()
-        for group in self.groups:
-            if torch.rand(()) < self.p:
+        draws = self.rng(index).random(len(self.groups))
+        for group, draw in zip(self.groups, draws, strict=True):
+            if draw < self.p:
                 x[group] = 0.0
         return x, self.y[index]
 
 
-class AugmentedTiles(Dataset):
+class AugmentedTiles(EpochDataset):
     """Image tiles and masks, flipped, rotated by 90° steps and rescaled anew at every draw.
 
-    The random numbers come from numpy's global generator, which the training loop
-    seeds every epoch, so a run repeats (see :func:`~planetml_lib.preprocess.images.augment_tile_pair`).
+    Each draw has its own generator (see :class:`EpochDataset` and
+    :func:`~planetml_lib.preprocess.images.augment_tile_pair`), so a run repeats.
 
     Parameters
     ----------
@@ -71,6 +93,7 @@ class AugmentedTiles(Dataset):
         False returns the tiles unchanged (validation).
     scale_range : (float, float), default (0.8, 1.25)
         Zoom drawn per tile.
+    seed : int, default 0
 
     Examples
     --------
@@ -79,7 +102,8 @@ class AugmentedTiles(Dataset):
     [(3, 8, 8), (1, 8, 8)]
     """
 
-    def __init__(self, images, masks, augment=True, scale_range=(0.8, 1.25)):
+    def __init__(self, images, masks, augment=True, scale_range=(0.8, 1.25), seed=0):
+        super().__init__(seed)
         images, masks = np.asarray(images, dtype=np.float32), np.asarray(masks, dtype=np.float32)
         if images.ndim != 4 or masks.shape != (len(images), *images.shape[2:]):
             raise PlanetMLError(f"need images (n, c, s, s) and masks (n, s, s), got {images.shape}, {masks.shape}")
@@ -92,6 +116,5 @@ class AugmentedTiles(Dataset):
     def __getitem__(self, index):
         image, mask = self.images[index], self.masks[index]
         if self.augment:
-            rng = np.random.default_rng(np.random.randint(2**31))
-            image, mask = augment_tile_pair(image, mask, rng, scale_range=self.scale_range)
+            image, mask = augment_tile_pair(image, mask, self.rng(index), scale_range=self.scale_range)
         return torch.from_numpy(np.ascontiguousarray(image)), torch.from_numpy(np.ascontiguousarray(mask))[None]

@@ -8,8 +8,8 @@ notebook, a killed job) continues where it stopped.
 
 import math
 import pickle
-import random
 import time
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 from planetml_lib.device import autocast, get_device
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.io.atomic import atomic_write
+from planetml_lib.train.augment import EpochDataset
 from planetml_lib.train.systems import make_optimizer
 
 CHECKPOINT_NAME = "last.pt"
@@ -35,20 +36,26 @@ ACTIVATIONS = {
 }
 
 
-def set_seed(seed):
-    """Seed Python, numpy and torch (CPU and CUDA) and make cuDNN deterministic.
+@contextmanager
+def seeded(seed):
+    """Run a block with torch's random numbers (CPU and CUDA) seeded by ``seed`` and cuDNN deterministic.
 
-    Call it before building a model so that weight initialisation repeats.
+    The caller's random state is restored afterwards: weight initialisation and dropout
+    repeat without reseeding Python, numpy or torch for the rest of the program.
 
-    Parameters
-    ----------
-    seed : int
+    Examples
+    --------
+    >>> with seeded(0):
+    ...     a = torch.rand(2)
+    >>> with seeded(0):
+    ...     b = torch.rand(2)
+    >>> bool((a == b).all())
+    True
     """
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)  # also seeds every CUDA device
-    torch.backends.cudnn.deterministic = True
-    torch.backends.cudnn.benchmark = False
+    with torch.random.fork_rng(), torch.backends.cudnn.flags(enabled=torch.backends.cudnn.enabled,
+                                                              deterministic=True, benchmark=False):
+        torch.manual_seed(seed)
+        yield
 
 
 def _check_finite(X, name):
@@ -200,8 +207,10 @@ def fit(model, train_data, val_data, loss_fn, *, epochs=20, lr=1e-3, batch_size=
         Folder for ``last.pt``, written after every epoch. If it already holds
         one, training resumes after its last epoch.
     seed : int, default 0
-        Python, numpy and torch are reseeded with ``seed + epoch`` at the start
-        of every epoch, so a resumed run repeats an uninterrupted one.
+        Every epoch draws its shuffling, its augmentation (an
+        :class:`~planetml_lib.train.augment.EpochDataset`) and its dropout from
+        ``seed + epoch`` in generators of its own, so a resumed run repeats an
+        uninterrupted one and the caller's global random state is untouched.
     device : str or torch.device, optional
         See :func:`planetml_lib.device.get_device`.
     progress : bool, default True
@@ -249,8 +258,9 @@ def fit(model, train_data, val_data, loss_fn, *, epochs=20, lr=1e-3, batch_size=
     if isinstance(loss_fn, nn.Module):
         loss_fn.to(device)
     train_set = _as_dataset(train_data, "train_data")
-    sampler = None if samples_per_epoch is None else RandomSampler(train_set, num_samples=samples_per_epoch)
-    train_loader = DataLoader(train_set, batch_size, shuffle=sampler is None, sampler=sampler)
+    shuffling = torch.Generator()
+    sampler = RandomSampler(train_set, num_samples=samples_per_epoch, generator=shuffling)
+    train_loader = DataLoader(train_set, batch_size, sampler=sampler)
     val_set = _as_dataset(val_data, "val_data")
     val_loader = None if val_set is None else DataLoader(val_set, batch_size)
     optimizer = optimizer if optimizer is not None else make_optimizer(model, lr=lr)
@@ -264,9 +274,12 @@ def fit(model, train_data, val_data, loss_fn, *, epochs=20, lr=1e-3, batch_size=
     for epoch in bar:
         if patience is not None and state["bad_epochs"] >= patience:
             break
-        set_seed(seed + epoch)
-        row = _train_epoch(epoch, model, (train_loader, val_loader), (loss_fn, val_loss_fn or loss_fn), device,
-                           optimizer, scheduler)
+        shuffling.manual_seed(seed + epoch)
+        if isinstance(train_set, EpochDataset):
+            train_set.set_epoch(seed + epoch)
+        with seeded(seed + epoch):
+            row = _train_epoch(epoch, model, (train_loader, val_loader), (loss_fn, val_loss_fn or loss_fn), device,
+                               optimizer, scheduler)
         _update_state(state, row, model, monitor)
         if path is not None:
             _save_checkpoint(path, state, model, optimizer, scheduler, epochs)

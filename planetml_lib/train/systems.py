@@ -5,12 +5,16 @@ lives here so a science case picks a loss and optimiser by name. The GAN
 losses are here too; the adversarial loop is :mod:`planetml_lib.train.adversarial`.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from planetml_lib.errors import PlanetMLError
+from planetml_lib.models.nguyen2019 import overlap_targets, overlaps_to_probability
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -261,3 +265,51 @@ def generator_loss(fake_logits):
     """
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
 
+
+
+@dataclass(frozen=True)
+class DetectionSystem:
+    """How a sequence model learns per-sample detection, and what its outputs mean.
+
+    Registered per model name in :data:`DETECTION_SYSTEMS`, so a case never branches on
+    the model's name.
+
+    Attributes
+    ----------
+    targets : callable
+        ``targets(labels, model_options)``: training targets from 0/1 labels ``(n, steps)``.
+    loss : callable
+        ``loss(bce_weight)``: the training loss module.
+    activation : str or None
+        Applied to the outputs at prediction (see :func:`~planetml_lib.train.loop.predict_batches`).
+    whole_series : bool
+        Predict in one pass over the whole series (causal models) instead of overlapping windows.
+    to_probability : callable
+        ``to_probability(outputs, model_options)``: ``(n_times, n_outputs)`` outputs to a
+        per-sample probability ``(n_times,)``.
+    """
+
+    targets: Callable
+    loss: Callable
+    activation: str | None
+    whole_series: bool
+    to_probability: Callable
+
+
+#: Segmentation (ResUNet++, the tutorial CNN): the mask itself, Dice + BCE, sigmoid of one output.
+SEGMENTATION = DetectionSystem(targets=lambda labels, options: labels[:, None].astype(np.float32),
+                               loss=lambda bce_weight: DiceBCELoss(bce_weight=bce_weight), activation="sigmoid",
+                               whole_series=False, to_probability=lambda outputs, options: outputs[:, 0])
+#: Nguyen et al. (2019): per-width window overlaps regressed with a masked MSE, read back as a probability.
+OVERLAP_REGRESSION = DetectionSystem(
+    targets=lambda labels, options: overlap_targets(labels, options["widths"]),
+    loss=lambda bce_weight: MaskedMSELoss(), activation=None, whole_series=True,
+    to_probability=lambda outputs, options: overlaps_to_probability(outputs.T, options["widths"]))
+DETECTION_SYSTEMS = {"convnet1d": SEGMENTATION, "resunetpp1d": SEGMENTATION, "nguyen2019": OVERLAP_REGRESSION}
+
+
+def detection_system(model):
+    """The :class:`DetectionSystem` of a registered sequence model; a clear error naming the valid ones."""
+    if model not in DETECTION_SYSTEMS:
+        raise PlanetMLError(f"model {model!r} has no detection system; choose one of {sorted(DETECTION_SYSTEMS)}")
+    return DETECTION_SYSTEMS[model]

@@ -1,0 +1,153 @@
+"""What each kind of case means to shared code: its result, its output files, its data checks.
+
+The CLI, :func:`~planetml_lib.testing.check_case`, ``write_output`` and ``evaluate``'s guard
+against training data look a case's :class:`~planetml_lib.cases.base.Kind` up here instead of
+inspecting the case. A kind that no case uses yet has no entry; its first case adds one.
+
+Data records (:func:`data_records`) describe what a model was trained, validated and tested
+on, in the model's metadata: for a time series one record per contiguous stretch (or orbit)
+with its source and time range; for rasters one record per scene with its source and seed.
+:func:`data_role` tells whether new data lie inside them.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from planetml_lib.cases.base import Detection, Kind, ObjectDetection
+from planetml_lib.errors import PlanetMLError
+from planetml_lib.io.export import read_catalog, write_catalog
+from planetml_lib.io.geotiff import read_outlines, write_objects
+
+
+def _series_records(ds):
+    """One record per orbit (if ``ds`` has an ``orbit`` coordinate) or for the whole series."""
+    source = _series_source(ds)
+    parts = ds.groupby("orbit") if "orbit" in ds.coords else [(None, ds)]
+    records = []
+    for orbit, part in parts:
+        time = part["time"].values
+        record = {"source": source, "start": str(time.min())[:19], "end": str(time.max())[:19]}
+        records.append(record if orbit is None else {**record, "orbit": int(orbit)})
+    return records
+
+
+def _series_source(ds):
+    """Spacecraft, marked as simulated where the data are (simulated and real data never match)."""
+    spacecraft = ds.attrs.get("spacecraft", "unknown")
+    return f"{spacecraft} (simulated)" if "simulat" in str(ds.attrs.get("source", "")).lower() else spacecraft
+
+
+def _series_inside(records, ds):
+    """Whether ``ds`` shares any time with a record of the same source."""
+    source, first, last = _series_source(ds), ds["time"].values.min(), ds["time"].values.max()
+    return any(r["source"] == source and np.datetime64(r["start"]) <= last and np.datetime64(r["end"]) >= first
+               for r in records)
+
+
+def _scene_list(data):
+    return [data] if isinstance(data, xr.Dataset) else list(data)
+
+
+def _scene_record(scene):
+    """A scene's source and, for a simulated one, its seed and pixel size."""
+    record = {"source": str(scene.attrs.get("source", scene.attrs.get("name", "unknown")))}
+    if "seed" in scene.attrs:
+        record.update(seed=int(scene.attrs["seed"]), pixel_m=float(scene.attrs["pixel_m"]))
+    return record
+
+
+def _scenes_inside(records, scenes):
+    """Whether any of ``scenes`` is one of the recorded scenes (same source and seed)."""
+    return any(_scene_record(scene) == record for scene in _scene_list(scenes) for record in records)
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """How shared code handles one kind of case.
+
+    Attributes
+    ----------
+    result : type
+        What ``predict`` returns.
+    noun : str
+        What the catalogue holds, for messages ("events", "objects").
+    write, read : callable
+        Write the result's catalogue to a path (format from the suffix) and read it back.
+    suffixes : tuple of str
+        Output suffixes ``write`` accepts.
+    input_options : tuple of str
+        Keywords ``read_input`` takes for this kind (the CLI passes only these).
+    records : callable
+        ``records(data)``: data records of one split (see :func:`data_records`).
+    inside : callable
+        ``inside(records, data)``: whether ``data`` lies inside the recorded data.
+    """
+
+    result: type
+    noun: str
+    write: Callable
+    read: Callable
+    suffixes: tuple
+    input_options: tuple
+    records: Callable
+    inside: Callable
+
+
+KINDS = {
+    Kind.INTERVAL_EVENTS: KindSpec(Detection, "events", write_catalog, read_catalog, (".csv", ".xml", ".vot", ".txt"),
+                                   (), _series_records, _series_inside),
+    Kind.RASTER_OBJECTS: KindSpec(ObjectDetection, "objects", write_objects, read_outlines, (".geojson", ".gpkg"),
+                                  ("image", "pixel_m"),
+                                  lambda scenes: [_scene_record(s) for s in _scene_list(scenes)], _scenes_inside),
+}
+
+
+def kind_spec(kind):
+    """The :class:`KindSpec` of ``kind``; a clear error for a kind that no case implements yet."""
+    try:
+        return KINDS[Kind(kind)]
+    except (KeyError, ValueError):
+        raise PlanetMLError(f"kind {kind!r} has no KindSpec yet; add one in planetml_lib/cases/kinds.py") from None
+
+
+def write_output(result, path):
+    """Write the catalogue of a ``predict`` result (events or objects) to ``path``; return the path."""
+    for spec in KINDS.values():
+        if isinstance(result, spec.result):
+            return spec.write(result[1], path)
+    raise PlanetMLError(f"write_output takes a Detection or ObjectDetection, got {type(result).__name__}")
+
+
+def check_options(options, kind):
+    """Raise PlanetMLError for ``read_input`` keywords that ``kind`` does not take."""
+    unknown = sorted(set(options) - set(kind_spec(kind).input_options))
+    if unknown:
+        raise PlanetMLError(f"options {unknown} do not apply to {Kind(kind).value} cases")
+
+
+def data_records(kind, splits):
+    """``{split: records}`` for the named splits (Datasets for series, lists of scenes for rasters)."""
+    spec = kind_spec(kind)
+    return {name: spec.records(data) for name, data in splits.items()}
+
+
+def data_role(metadata, data):
+    """``"training"``, ``"validation"`` or ``"held-out"``: where ``data`` lies for a model with ``metadata``."""
+    inside = kind_spec(metadata.kind).inside
+    for split, role in (("train", "training"), ("validation", "validation")):
+        if inside(metadata.data.get(split, []), data):
+            return role
+    return "held-out"
+
+
+def guard_training_data(metadata, data, allow_training_data):
+    """The role of ``data`` (:func:`data_role`); PlanetMLError for training data unless allowed."""
+    role = data_role(metadata, data)
+    if role == "training" and not allow_training_data:
+        raise PlanetMLError(f"these data are inside the training data of this {metadata.case} model, so a score "
+                            "on them is not a test score; pass allow_training_data=True to score them anyway "
+                            "(the table then says 'training')")
+    return role

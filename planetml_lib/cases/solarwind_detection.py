@@ -1,0 +1,325 @@
+"""The interval-detection base of the solar-wind cases: ICME intervals in in-situ series.
+
+Every sample of a regular series is inside an event (an ICMECAT ICME) or not. A sequence
+model turns windows into per-sample probabilities, stitched over a whole series; a threshold,
+a merging gap and a minimum duration turn them into events. Those three are chosen on
+out-of-fold predictions over ``Config.crossval_periods`` of the training spacecraft (each
+period predicted by a model trained on the others) or, without periods, on the validation
+split, and frozen in the model's metadata. The test series is never read to choose anything.
+
+How each network learns (targets, loss, output to probability) is its registered
+:class:`~planetml_lib.train.systems.DetectionSystem`. A case built on this module (``icme``,
+``solarwind_tutorial``) keeps only its data and defaults: a ``Config`` subclass of
+:class:`DetectionConfig` and its name.
+"""
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from planetml_lib.cases.base import Detection, Kind
+from planetml_lib.cases.kinds import check_options, data_records, guard_training_data
+from planetml_lib.cases.metadata import ModelMetadata
+from planetml_lib.cases.series_detection import (
+    VALID,
+    catalogue_events,
+    input_windows,
+    load_splits,
+    predict_series,
+    probability_to_events,
+    score_detection,
+)
+from planetml_lib.cases.trained import TrainedModel
+from planetml_lib.errors import PlanetMLError
+from planetml_lib.evaluate import choose_event_postprocessing
+from planetml_lib.io.cdf import read_cdaweb
+from planetml_lib.io.solarwind import read_solarwind_csv
+from planetml_lib.models import create_model
+from planetml_lib.preprocess import DatasetScaler, regularize, split_by_time, to_windows
+from planetml_lib.preprocess.solarwind import FEATURES, MAGNETIC_FEATURES, add_derived_features, scale_field
+from planetml_lib.train.augment import ChannelDropout
+from planetml_lib.train.loop import fit, seeded
+from planetml_lib.train.systems import detection_system, make_optimizer, make_scheduler
+from planetml_lib.viz import plot_prediction
+
+KIND = Kind.INTERVAL_EVENTS
+METRIC_LEVELS = ("sample", "event_lenient", "event_strict")  # the ``level`` column of evaluate()
+LABEL = "icme_label"
+EVENT_LABEL = "ICME"
+CLASS_NAMES = ("solar wind", "ICME")
+
+
+@dataclass(frozen=True)
+class DetectionConfig:
+    """Settings shared by the solar-wind detection cases; each case subclasses it with its defaults."""
+
+    variables: tuple = FEATURES                  # model inputs, in channel order (plus ``valid``)
+    log_variables: tuple = ()                    # span decades: scaled as log10
+    freq: str = "10min"                          # cadence of the shipped series
+    train_sample: str = "stereob_2013_2014"      # training and validation spacecraft
+    train_period: tuple = ("2013-01-01", "2014-04-30")
+    validation_period: tuple = ("2014-05-01", "2014-09-30")  # later months: disjoint in time
+    test_sample: str = "stereoa_2019"            # another spacecraft, another year
+    window: int = 256                            # samples per model window
+    stride: int = 64                             # hop between training windows
+    model: str = "convnet1d"
+    model_options: dict = field(default_factory=dict)
+    bce_weight: float = 0.5                      # Dice + bce_weight * BCE (segmentation models)
+    channel_dropout: float = 0.0                 # chance of dropping the plasma channels of a training window
+    field_scales: tuple = (1.0,)                 # training series repeated with the field scaled by these
+    epochs: int = 30                             # one-cycle learning-rate schedule over these
+    batch_size: int = 32
+    lr: float = 1e-3                             # peak of the one-cycle schedule (AdamW)
+    weight_decay: float = 0.0
+    patience: int = 5                            # early stopping on validation loss
+    seed: int = 0
+    crossval_periods: tuple = ()                 # post-processing chosen out of fold over these; () = on validation
+    thresholds: tuple = (0.5,)                   # post-processing grid
+    min_durations_h: tuple = (3.0,)
+    max_gaps_h: tuple = (1.0,)
+    max_samples: int | None = None               # keep only the first N samples of each split
+    progress: bool = True
+
+
+def load_data(config):
+    """Return ``{"train", "validation", "test"}`` regularised Datasets (``config.freq`` grid, ``valid`` mask)."""
+    return load_splits(config)
+
+
+def read_input(paths, **options):
+    """Read user data for prediction: one CSV in the shipped layout, or CDAWeb CDF files.
+
+    Returns a regularised 10-minute Dataset with the derived features added (those the
+    files lack are computed where possible; the rest are left to the model as missing).
+    """
+    check_options(options, KIND)
+    paths = [str(p) for p in np.atleast_1d(paths)]
+    suffixes = {p.rsplit(".", 1)[-1].lower() for p in paths}
+    freq = DetectionConfig.freq
+    if suffixes <= {"cdf"}:
+        ds = read_cdaweb(paths, freq=freq, derive=add_derived_features)
+    elif len(paths) == 1 and paths[0].lower().endswith((".csv", ".csv.gz", ".gz")):
+        ds = read_solarwind_csv(paths[0])
+    else:
+        raise PlanetMLError(f"expected one CSV file or CDF files, got {paths}")
+    return regularize(add_derived_features(ds), freq)
+
+
+def model_options(config):
+    """All keywords of the network: one input channel per variable plus the validity channel."""
+    return {"in_channels": len(config.variables) + 1, **config.model_options}
+
+
+def build_model(config):
+    """The untrained network described by ``config``."""
+    return create_model(config.model, **model_options(config))
+
+
+def _seeded_model(config):
+    with seeded(config.seed):
+        return build_model(config)
+
+
+def _dataset(config, series, scaler, augment):
+    """Windows of each series (never across two series) and their targets; if ``augment``, each
+    series once per ``config.field_scales`` factor (:func:`scale_field`) and with plasma-channel dropout."""
+    if augment:
+        series = [scale_field(ds, factor) for ds in series for factor in config.field_scales]
+    system = detection_system(config.model)
+    pairs = []
+    for ds in series:
+        labels = to_windows(ds[[LABEL]].fillna(0), [LABEL], config.window, config.stride, fill_value=0.0)[0]
+        pairs.append((input_windows(ds, scaler, config.variables, config.window, config.stride)[0],
+                      system.targets(labels[:, 0, :], config.model_options)))
+    X, y = (np.concatenate(parts) for parts in zip(*pairs, strict=True))
+    plasma = [i for i, name in enumerate(config.variables) if name not in MAGNETIC_FEATURES]
+    return ChannelDropout(X, y, groups=[plasma], p=config.channel_dropout if augment else 0.0, seed=config.seed)
+
+
+def _scaler(config):
+    """Median/IQR scaling (of log10 for ``config.log_variables``); fitted by the caller."""
+    return DatasetScaler(variables=list(config.variables), method="robust", log_variables=list(config.log_variables))
+
+
+def _fit(config, model, train_set, val_set, epochs, patience):
+    optimizer = make_optimizer(model, "adamw", lr=config.lr, weight_decay=config.weight_decay)
+    return fit(model, train_set, val_set, detection_system(config.model).loss(config.bce_weight), epochs=epochs,
+               lr=config.lr, batch_size=config.batch_size, patience=patience, seed=config.seed,
+               progress=config.progress, scheduler=make_scheduler, optimizer=optimizer,
+               monitor="val_loss" if val_set is not None else "train_loss")
+
+
+def fit_network(config, data):
+    """Fit the scaler on ``data["train"]`` and the network with early stopping on ``data["validation"]``.
+
+    Returns ``(model, scaler, history)``: the network alone, without post-processing.
+    """
+    scaler = _scaler(config).fit(data["train"])
+    model = _seeded_model(config)
+    history = _fit(config, model, _dataset(config, [data["train"]], scaler, augment=True),
+                   _dataset(config, [data["validation"]], scaler, augment=False), config.epochs, config.patience)
+    return model, scaler, history
+
+
+def _fit_on_series(config, series, epochs):
+    """Scaler and network fitted on all of ``series`` for a fixed number of ``epochs`` (no validation).
+
+    Returns ``(model, scaler, history)``.
+    """
+    scaler = _scaler(config).fit(xr.concat(series, "time"))
+    model = _seeded_model(config)
+    history = _fit(config, model, _dataset(config, series, scaler, augment=True), None, epochs, None)
+    return model, scaler, history
+
+
+def model_probability(config, model, ds, scaler):
+    """Per-sample event probability on ``ds.time`` (NaN in gaps)."""
+    system = detection_system(config.model)
+    length = ds.sizes["time"] if system.whole_series else config.window  # causal: every step sees its history
+    outputs = predict_series(model, ds, scaler, config.variables, length, activation=system.activation,
+                             batch_size=config.batch_size)
+    values = system.to_probability(outputs, config.model_options)
+    return ds[VALID].copy(data=values).where(ds[VALID]).rename("probability")
+
+
+def crossval_folds(config, data):
+    """``(held_out, others)`` pairs over ``config.crossval_periods`` of the train and validation series.
+
+    Each period is held out once; ``others`` are the remaining periods, kept as separate
+    series so that no training window joins two of them.
+    """
+    series = xr.concat([data["train"], data["validation"]], "time")
+    periods = split_by_time(series, **{f"period_{i}": period for i, period in enumerate(config.crossval_periods)})
+    blocks = list(periods.values())
+    return [(held_out, blocks[:i] + blocks[i + 1:]) for i, held_out in enumerate(blocks)]
+
+
+def out_of_fold_probability(config, data, epochs):
+    """Probability over the cross-validation periods, each from a model trained on the others.
+
+    The fold models train for a fixed number of ``epochs`` (the main run's best epoch), with
+    their own scalers: a held-out period informs neither its model nor its scaling.
+    Returns the probability and the matching series (both on the periods' joint time axis).
+    """
+    probabilities, held_outs = [], []
+    for held_out, others in crossval_folds(config, data):
+        model, scaler, _ = _fit_on_series(config, others, epochs)
+        probabilities.append(model_probability(config, model, held_out, scaler))
+        held_outs.append(held_out)
+    return xr.concat(probabilities, "time"), xr.concat(held_outs, "time")
+
+
+def choose_postprocessing(config, data, model, scaler, best_epoch):
+    """Threshold, minimum duration and merging gap of ``config``'s grids with the best lenient event F1.
+
+    Out of fold over ``config.crossval_periods`` when given (many more events than the
+    validation months hold), else on the validation split. Returns ``(chosen, chosen_on)``.
+    """
+    if config.crossval_periods:
+        probability, series = out_of_fold_probability(config, data, best_epoch)
+        where = {"what": "out-of-fold probabilities, each period predicted by a model trained on the others",
+                 "periods": [list(period) for period in config.crossval_periods]}
+    else:
+        series = data["validation"]
+        probability = model_probability(config, model, series, scaler)
+        where = {"what": "validation split", "periods": [list(config.validation_period)]}
+    reference = catalogue_events(series)
+    chosen, grid = choose_event_postprocessing(probability.values, series["time"].values, series[VALID].values,
+                                               reference, config.thresholds, config.min_durations_h,
+                                               config.max_gaps_h)
+    best = grid.loc[(grid[list(chosen)] == pd.Series(chosen)).all(axis=1)].iloc[0]
+    return chosen, {**where, "n_events": len(reference), "F1_lenient": float(best["F1"]), "n_pred": int(best["n_pred"])}
+
+
+def _metadata(name, config, scaler, units, history, postprocessing, data, **record):
+    """The model's :class:`ModelMetadata` (``record``: ``postprocessing_chosen_on`` and ``metrics``)."""
+    return ModelMetadata(
+        case=name, kind=KIND.value, model=config.model, model_options=model_options(config),
+        config=dataclasses.asdict(config), simulated=False, simulation="",
+        inputs={"variables": list(config.variables), "units": units, "cadence": config.freq,
+                "window": config.window, "class_names": list(CLASS_NAMES)},
+        data=data, normalisation=scaler.get_state(), postprocessing=postprocessing,
+        training={"epochs_run": int(len(history)), "best_epoch": int(history.attrs.get("best_epoch", len(history)))},
+        **record)
+
+
+def train(config, data, name):
+    """Fit the network (:func:`fit_network`) and choose its post-processing (:func:`choose_postprocessing`).
+
+    ``name`` is the case's registry name, recorded in the model's metadata.
+    """
+    model, scaler, history = fit_network(config, data)
+    best_epoch = int(history.attrs.get("best_epoch", len(history)))
+    postprocessing, chosen_on = choose_postprocessing(config, data, model, scaler, best_epoch)
+    units = {v: data["train"][v].attrs.get("units", "") for v in config.variables}
+    metadata = _metadata(name, config, scaler, units, history, postprocessing, data_records(KIND, data),
+                         postprocessing_chosen_on=chosen_on,
+                         metrics={"best_val_loss": float(history["val_loss"].min())})
+    return TrainedModel(model=model, config=config, metadata=metadata, history=history)
+
+
+def train_final(heldout, series, heldout_scores):
+    """Retrain on all of ``series`` with the held-out run's settings, for shipping.
+
+    The number of epochs is the held-out run's best epoch and the post-processing its
+    choice: nothing is tuned on the extra data. The metadata records every series as
+    training data, and the held-out scores of the run that chose its settings.
+
+    Parameters
+    ----------
+    heldout : TrainedModel
+        Result of ``train`` on the train/validation split.
+    series : dict of str to xarray.Dataset
+        Regularised series to train on (each windowed on its own).
+    heldout_scores : dict
+        Figures of ``heldout`` on the test split, stored as they are.
+    """
+    config, previous = heldout.config, heldout.metadata
+    model, scaler, history = _fit_on_series(config, list(series.values()), previous.training["best_epoch"])
+    records = data_records(KIND, series)
+    data = {"train": [record for name in series for record in records[name]], "validation": [], "test": []}
+    metadata = _metadata(previous.case, config, scaler, previous.inputs["units"], history, previous.postprocessing,
+                         data, postprocessing_chosen_on=previous.postprocessing_chosen_on,
+                         metrics={"heldout": {"data": previous.data, "scores": heldout_scores}})
+    return TrainedModel(model=model, config=config, metadata=metadata, history=history)
+
+
+def predict(trained, data):
+    """Per-sample event probability and the events, with the frozen post-processing (a :class:`Detection`).
+
+    ``data``: a time series with (some of) the model's input variables, regularised if needed;
+    variables it lacks are treated as missing (the models learnt to do without the plasma ones).
+    """
+    config = trained.config
+    ds = data if VALID in data else regularize(data, config.freq)
+    available = [v for v in config.variables if v in ds]
+    if not set(MAGNETIC_FEATURES) & set(available):
+        raise PlanetMLError(f"no magnetic-field variable among the inputs; need some of {list(MAGNETIC_FEATURES)}, "
+                            f"found {sorted(ds.data_vars)}")
+    scaler = DatasetScaler.from_state(trained.metadata.normalisation)
+    probability = model_probability(config, trained.model, ds[available + [VALID]], scaler)
+    post = trained.metadata.postprocessing
+    events = probability_to_events(probability.values, ds["time"].values, ds[VALID].values, post["threshold"],
+                                   post["min_duration_h"], post["max_gap_h"], label=EVENT_LABEL)
+    return Detection(probability, events.assign(spacecraft=ds.attrs.get("spacecraft", "unknown")))
+
+
+def evaluate(trained, data, allow_training_data=False):
+    """Tidy metrics on ``data`` against ICMECAT: per sample and per event (lenient and strict).
+
+    Refuses data inside the model's training data unless ``allow_training_data``; the
+    ``data`` column says what the scores are ("held-out", "validation" or "training").
+    """
+    role = guard_training_data(trained.metadata, data, allow_training_data)
+    events = predict(trained, data).events
+    return score_detection(data, LABEL, events, catalogue_events(data)).assign(data=role)
+
+
+def plot_results(trained, data):
+    """Field, speed and event probability with catalogue events (grey) and predicted events (red)."""
+    probability, events = predict(trained, data)
+    return plot_prediction(data, probability, catalogue_events(data), events, variables=("bt", "vt"),
+                           threshold=trained.metadata.postprocessing["threshold"])
