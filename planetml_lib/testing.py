@@ -127,16 +127,11 @@ def _objects_result(result, scene):
     assert_objects_contract(result.objects)
 
 
-def _first_training_item(data):
-    """A piece of the training split, as ``evaluate`` takes it."""
-    train = data["train"]
-    return train[:1] if isinstance(train, list) else train.isel(time=slice(0, 500))
-
-
-#: Per kind: check ``load_data``'s splits (returning one input of ``predict``) and ``predict``'s result on it.
+#: Per kind: check ``load_data``'s splits (returning one input of ``predict``), check ``predict``'s
+#: result on it, and take a piece of the training split as ``evaluate`` takes it.
 KIND_CHECKS = {
-    Kind.INTERVAL_EVENTS: (_series_splits, _series_result),
-    Kind.RASTER_OBJECTS: (_scene_splits, _objects_result),
+    Kind.INTERVAL_EVENTS: (_series_splits, _series_result, lambda train: train.isel(time=slice(0, 500))),
+    Kind.RASTER_OBJECTS: (_scene_splits, _objects_result, lambda train: train[:1]),
 }
 
 
@@ -176,7 +171,7 @@ def check_output(case, result, folder):
 
 def check_refuses_training_data(case, trained, data):
     """``evaluate`` refuses the training split, and labels its scores 'training' when allowed."""
-    item = _first_training_item(data)
+    item = KIND_CHECKS[case.KIND][2](data["train"])
     try:
         case.evaluate(trained, item)
     except PlanetMLError as error:

@@ -1,7 +1,11 @@
 """Test-suite settings and shared fixtures; test data folders hold no tests (their notebooks are inputs)."""
 
+from typing import NamedTuple
+
 import pytest
 import torch
+
+from planetml_lib.cases import CASES
 
 collect_ignore_glob = ["data/*"]
 
@@ -13,3 +17,30 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+class FastCase(NamedTuple):
+    """A case trained once per test run in fast mode: the module, its data, the model and its saved folder."""
+
+    case: object
+    data: dict
+    trained: object
+    folder: object
+
+
+@pytest.fixture(scope="session")
+def fast_case(tmp_path_factory):
+    """``fast_case(name)``: the :class:`FastCase` of a registered case, trained on first use and shared
+    by the contract tests, the case tests and the CLI tests (treat its data and model as read-only)."""
+    trained = {}
+
+    def get(name):
+        if name not in trained:
+            case = CASES[name]
+            config = case.Config.fast()
+            data = case.load_data(config)
+            model = case.train(config, data)
+            trained[name] = FastCase(case, data, model, model.save(tmp_path_factory.mktemp(name) / "model"))
+        return trained[name]
+
+    return get

@@ -4,30 +4,29 @@ import numpy as np
 import pytest
 
 from planetml_lib.cases import icme
+from planetml_lib.cases import solarwind_detection as detection
 from planetml_lib.cli import main
 from planetml_lib.datasets import DATA_DIR
 from planetml_lib.errors import PlanetMLError
-from planetml_lib.preprocess.solarwind import FEATURES, MAGNETIC_FEATURES
+from planetml_lib.preprocess.solarwind import FEATURES
 from planetml_lib.testing import assert_events_contract
 
 WIND = sorted((DATA_DIR / "icme" / "cdaweb_wind_2024-05").glob("*.cdf"))
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A tiny model trained in fast mode and saved, as `planetml train icme --fast` would."""
-    config = icme.Config.fast()
-    folder = tmp_path_factory.mktemp("icme") / "model"
-    icme.train(config, icme.load_data(config)).save(folder)
-    return icme.load_trained(folder), folder
+@pytest.fixture
+def trained(fast_case):
+    """The tiny model trained once per test run in fast mode, reloaded from its folder, and the folder."""
+    run = fast_case("icme")
+    return icme.load_trained(run.folder), run.folder
 
 
 def test_training_windows_repeat_each_series_once_per_field_scale():
     config = icme.Config.fast()
     train = icme.load_data(config)["train"]
-    scaler = icme._scaler(config).fit(train)
-    plain = icme._dataset(config, [train], scaler, augment=False)
-    augmented = icme._dataset(config, [train], scaler, augment=True)
+    scaler = detection._scaler(config).fit(train)
+    plain = detection._dataset(config, [train], scaler, augment=False)
+    augmented = detection._dataset(config, [train], scaler, augment=True)
     assert len(config.field_scales) == 3 and len(augmented) == 3 * len(plain)
     bt = list(config.variables).index("bt")
     means = [augmented.X[i * len(plain):(i + 1) * len(plain), bt].mean().item() for i in range(3)]
@@ -57,10 +56,21 @@ def test_out_of_fold_probability_covers_every_period_where_data_are_valid():
 
 def test_trained_metadata_says_where_the_postprocessing_was_chosen(trained):
     model, _ = trained
-    chosen = model.metadata["postprocessing_chosen_on"]
+    chosen = model.metadata.postprocessing_chosen_on
     assert chosen["periods"] == [list(period) for period in model.config.crossval_periods]
     assert chosen["n_events"] >= 1 and chosen["n_pred"] >= 0
-    assert model.metadata["postprocessing"]["threshold"] in model.config.thresholds
+    assert model.metadata.postprocessing["threshold"] in model.config.thresholds
+
+
+def test_each_model_learns_through_its_registered_system():
+    config = icme.Config.fast().as_baseline()
+    data = icme.load_data(config)
+    dataset = detection._dataset(config, [data["train"]], detection._scaler(config).fit(data["train"]), False)
+    assert dataset.y.shape[1:] == (len(config.model_options["widths"]), config.window)  # one overlap per width
+    model, scaler, _ = detection.fit_network(config, data)
+    probability = detection.model_probability(config, model, data["test"], scaler)
+    valid = data["test"]["valid"].values
+    assert ((probability.values[valid] >= 0) & (probability.values[valid] <= 1)).all()
 
 
 def test_read_input_turns_raw_cdaweb_files_into_every_feature():
@@ -81,8 +91,8 @@ def test_read_input_rejects_other_files(tmp_path):
 def test_predict_on_the_wind_superstorm_and_with_the_field_only(trained):
     model, _ = trained
     ds = icme.read_input(WIND)
-    for variables in (None, MAGNETIC_FEATURES):
-        probability, events = icme.predict(model, ds, variables=variables)
+    for inputs in (ds, icme.field_only(ds)):
+        probability, events = icme.predict(model, inputs)
         assert probability.sizes["time"] == ds.sizes["time"], "a series shorter than a window is padded"
         assert np.isfinite(probability.values[ds["valid"].values]).all()
         assert_events_contract(events)
@@ -97,7 +107,7 @@ def test_predict_without_any_field_variable_names_what_is_missing(trained):
 
 def test_all_nan_range_gives_an_empty_catalogue(trained):
     model, _ = trained
-    ds = icme.load_data(icme.Config.fast())["test"].isel(time=slice(0, 500))
+    ds = icme.load_data(model.config)["test"].isel(time=slice(0, 500))
     ds = ds.map(lambda da: da * np.nan if da.dtype.kind == "f" else da)
     ds["valid"] = ds["valid"] & False
     probability, events = icme.predict(model, ds)
@@ -123,11 +133,29 @@ def test_cli_predict_missing_input_is_one_line(trained, tmp_path, capsys):
     assert not (tmp_path / "out.csv").exists()
 
 
-def test_final_model_keeps_the_heldout_settings_and_records_its_training_data(trained):
+def test_final_model_keeps_the_heldout_settings_and_refuses_to_score_its_training_data(trained):
     heldout, _ = trained
     data = icme.load_data(heldout.config)
     final = icme.train_final(heldout, {"train": data["train"], "test": data["test"]}, {"sample_TSS": 0.1})
-    assert final.metadata["postprocessing"] == heldout.metadata["postprocessing"]
-    assert final.metadata["postprocessing_chosen_on"] == heldout.metadata["postprocessing_chosen_on"]
-    assert set(final.metadata["training_data"]["series"]) == {"train", "test"}
-    assert final.metadata["heldout_evaluation"]["scores"] == {"sample_TSS": 0.1}
+    assert final.metadata.postprocessing == heldout.metadata.postprocessing
+    assert final.metadata.postprocessing_chosen_on == heldout.metadata.postprocessing_chosen_on
+    assert [r["source"] for r in final.metadata.data["train"]] == ["STEREO-B", "STEREO-A"]
+    assert final.metadata.metrics["heldout"] == {"data": heldout.metadata.data, "scores": {"sample_TSS": 0.1}}
+    with pytest.raises(PlanetMLError, match="inside the training data"):
+        icme.evaluate(final, data["test"])
+    assert set(icme.evaluate(final, data["test"], allow_training_data=True)["data"]) == {"training"}
+
+
+def test_the_shipped_model_was_trained_on_the_test_year_and_the_heldout_ones_were_not():
+    test = icme.load_data(icme.Config(max_samples=2000))["test"]
+    with pytest.raises(PlanetMLError, match="not a test score"):
+        icme.evaluate(icme.load_trained(), test)
+    assert set(icme.evaluate(icme.load_heldout()["ResUNet++"], test)["data"]) == {"held-out"}
+
+
+def test_score_table_keeps_rows_without_a_value(trained):
+    model, _ = trained
+    test = icme.load_data(model.config)["test"]
+    rows = [("sample", "TSS"), ("event_strict", "start_error_h_mean")]
+    table = icme.score_table({"a": icme.evaluate(model, test), "b": icme.evaluate(model, icme.field_only(test))}, rows)
+    assert list(table.index) == rows and list(table.columns) == ["a", "b"]

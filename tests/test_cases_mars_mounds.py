@@ -17,12 +17,10 @@ from planetml_lib.testing import assert_objects_contract
 MARS_WKT = mars_equirectangular_wkt(-29.0, 40.0)
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    config = case.Config.fast()
-    folder = tmp_path_factory.mktemp("mounds") / "model"
-    case.train(config, case.load_data(config)).save(folder)
-    return case.load_trained(folder), folder
+@pytest.fixture
+def trained(fast_case):
+    run = fast_case("mars_mounds")
+    return case.load_trained(run.folder), run.folder
 
 
 def write_raster(path, values, pixel_m=5.0, crs=MARS_WKT, nodata=None):
@@ -57,8 +55,8 @@ def test_tiles_of_the_two_splits_share_no_pixel():
         assert not covered["train"] & covered["validation"]
 
 
-def test_train_and_test_scenes_are_different_simulations():
-    data = case.load_data(case.Config.fast())
+def test_train_and_test_scenes_are_different_simulations(fast_case):
+    data = fast_case("mars_mounds").data
     seeds = {split: {scene.attrs["seed"] for scene in scenes} for split, scenes in data.items()}
     assert not seeds["train"] & seeds["test"]
     assert all("simulation" in scene.attrs["source"] for scenes in data.values() for scene in scenes)
@@ -138,12 +136,12 @@ def test_cli_names_a_raster_without_crs(tmp_path, trained, dtm_scene, capsys):
     assert code == 2 and "--pixel-m" in capsys.readouterr().err
 
 
-def test_gan_experiment_trains_both_arms_on_the_same_budget():
+def test_gan_experiment_trains_both_arms_on_the_same_budget(fast_case):
     config = replace(case.Config.fast(), gan_epochs=1)
     models = {}
-    runs = case.gan_experiment(config, case.load_data(config), seeds=(0,), inputs=("dtm",), gan_tiles=8,
+    runs = case.gan_experiment(config, fast_case("mars_mounds").data, seeds=(0,), inputs=("dtm",), gan_tiles=8,
                                keep=models)
     assert runs["gan_tiles"].tolist() == [0, 8]
-    assert {model.metadata["tiles"]["gan"] for model in models.values()} == {0, 8}
+    assert {model.metadata.training["tiles"]["gan"] for model in models.values()} == {0, 8}
     assert runs[["IoU", "Dice", "object_F1"]].apply(lambda v: v.between(0, 1) | v.isna()).all().all()
     assert len(case.summarise_experiment(runs)) == 2

@@ -7,17 +7,16 @@ import pytest
 
 from planetml_lib.cases import mercury_boundaries as case
 from planetml_lib.cli import main
+from planetml_lib.errors import PlanetMLError
 from planetml_lib.testing import assert_events_contract
 
 TAB = Path(__file__).parent / "data" / "MAGMSOSCIAVG11083_01_V08.TAB"
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    config = case.Config.fast()
-    folder = tmp_path_factory.mktemp("mercury") / "model"
-    case.train(config, case.load_data(config)).save(folder)
-    return case.load_trained(folder), folder
+@pytest.fixture
+def trained(fast_case):
+    run = fast_case("mercury_boundaries")
+    return case.load_trained(run.folder), run.folder
 
 
 def test_splits_are_disjoint_by_orbit():
@@ -54,9 +53,9 @@ def test_cli_predict_writes_crossings(trained, tmp_path, capsys):
     assert output.read_text().startswith("start,end,label")
 
 
-def test_active_learning_never_labels_an_orbit_twice():
+def test_active_learning_never_labels_an_orbit_twice(fast_case):
+    data = fast_case("mercury_boundaries").data
     config = case.Config.fast()
-    data = case.load_data(config)
     curve = case.active_learning_curve(config, data, initial=1, per_round=1, n_rounds=3, epochs=1)
     labelled = curve.attrs["labelled"]
     assert len(labelled) == len(set(labelled)) == 3
@@ -73,7 +72,28 @@ def test_prior_correction_divides_the_class_weighting_out():
 def test_postprocessing_is_chosen_on_validation_from_the_config_grid(trained):
     model, _ = trained
     config, metadata = model.config, model.metadata
-    chosen = metadata["postprocessing"]
+    chosen = metadata.postprocessing
     assert chosen["prior_correction"] in config.prior_corrections and chosen["smooth_window"] in config.smooth_windows
-    assert len(metadata["postprocessing_grid"]) == len(config.prior_corrections) * len(config.smooth_windows)
-    assert chosen["chosen_on"] == "validation orbits" and len(metadata["class_weights"]) == 5
+    grid = metadata.postprocessing_chosen_on["grid"]
+    assert len(grid) == len(config.prior_corrections) * len(config.smooth_windows)
+    assert metadata.postprocessing_chosen_on["what"] == "validation orbits" and len(chosen["class_weights"]) == 5
+    assert metadata.simulated and "simulate" in metadata.simulation
+
+
+def test_training_orbits_are_recorded_and_refused_for_scoring(trained, fast_case):
+    model, _ = trained
+    data = fast_case("mercury_boundaries").data
+    orbits = {record["orbit"] for record in model.metadata.data["train"]}
+    assert orbits == set(data["train"]["orbit"].values.tolist())
+    with pytest.raises(PlanetMLError, match="inside the training data"):
+        case.evaluate(model, data["train"])
+    real = data["train"].assign_attrs(source="MESSENGER MAG PDS")  # real data of a training orbit's time
+    assert set(case.evaluate(model, real)["data"]) == {"held-out"}
+
+
+def test_rule_baseline_scores_bow_shocks_only(fast_case):
+    data = fast_case("mercury_boundaries").data
+    config = case.Config.fast()
+    rules, _ = case.fit_rule_baseline(config, data["validation"])
+    scores = case.evaluate_rule_baseline(config, rules, data["test"])
+    assert set(scores["class"]) <= {"all", "bow_shock_in", "bow_shock_out"}

@@ -9,7 +9,7 @@ from torch import nn
 
 from planetml_lib.models import create_model
 from planetml_lib.models.artifacts import load_model, save_model
-from planetml_lib.train import DiceBCELoss, fit, predict_batches, set_seed
+from planetml_lib.train import DiceBCELoss, fit, predict_batches, seeded
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -26,8 +26,8 @@ def toy_segmentation(n=256, steps=128, seed=0):
 
 
 def new_model():
-    set_seed(0)
-    return create_model("resunetpp1d", **OPTIONS)
+    with seeded(0):
+        return create_model("resunetpp1d", **OPTIONS)
 
 
 def test_fit_on_cuda_with_autocast_learns_and_keeps_float32_weights(tmp_path):

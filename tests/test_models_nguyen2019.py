@@ -7,7 +7,7 @@ import torch
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.models import MODELS, NguyenCNN, create_model
 from planetml_lib.models.nguyen2019 import overlap_targets, overlaps_to_probability
-from planetml_lib.train import fit, predict_batches, set_seed
+from planetml_lib.train import fit, predict_batches, seeded
 from planetml_lib.train.systems import MaskedMSELoss
 
 WIDTHS = (10, 16)
@@ -15,8 +15,8 @@ SMALL = {"in_channels": 2, "widths": WIDTHS, "n_filters": 4, "n_levels": 2, "n_h
 
 
 def small_model(**options):
-    set_seed(0)
-    return NguyenCNN(**{**SMALL, **options}).eval()
+    with seeded(0):
+        return NguyenCNN(**{**SMALL, **options}).eval()
 
 
 def changed_steps(model, x, step):

@@ -1,3 +1,5 @@
+import random
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +14,7 @@ from planetml_lib.train import (
     fit,
     make_scheduler,
     predict_batches,
-    set_seed,
+    seeded,
 )
 
 OPTIONS = {"in_channels": 2, "n_classes": 2, "width": 8, "depth": 1, "kernel_size": 3,
@@ -28,8 +30,8 @@ def toy_data(n=192, steps=24, seed=0, invert=False):
 
 
 def new_model(**options):
-    set_seed(0)
-    return create_model("convnet1d", **{**OPTIONS, **options})
+    with seeded(0):
+        return create_model("convnet1d", **{**OPTIONS, **options})
 
 
 def numbers(history):
@@ -69,6 +71,14 @@ def test_same_seed_gives_identical_history():
     pd.testing.assert_frame_equal(runs[0], runs[1])
     other = fit(new_model(), data, toy_data(seed=1), nn.CrossEntropyLoss(), epochs=3, seed=5, **FIT)
     assert not np.allclose(other["train_loss"], runs[0]["train_loss"])
+
+
+def test_fit_leaves_the_global_random_state_alone():
+    states = (random.getstate(), np.random.get_state()[1].copy(), torch.get_rng_state())
+    fit(new_model(), toy_data(), toy_data(seed=1), nn.CrossEntropyLoss(), epochs=2, **FIT)
+    assert random.getstate() == states[0]
+    np.testing.assert_array_equal(np.random.get_state()[1], states[1])
+    assert torch.equal(torch.get_rng_state(), states[2])
 
 
 def test_resume_runs_only_remaining_epochs_and_matches_uninterrupted(tmp_path):

@@ -148,6 +148,6 @@ def guard_training_data(metadata, data, allow_training_data):
     role = data_role(metadata, data)
     if role == "training" and not allow_training_data:
         raise PlanetMLError(f"these data are inside the training data of this {metadata.case} model, so a score "
-                            "on them is not a test score; pass allow_training_data=True to score them anyway "
-                            "(the table then says 'training')")
+                            "on them is not a test score; to score them anyway pass allow_training_data=True "
+                            "(planetml evaluate --allow-training-data), and the table says 'training'")
     return role

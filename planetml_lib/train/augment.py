@@ -2,30 +2,10 @@
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.preprocess.images import augment_tile_pair
-
-
-class EpochDataset(Dataset):
-    """A dataset whose random draws depend only on its seed, the epoch and the index.
-
-    :func:`~planetml_lib.train.loop.fit` calls :meth:`set_epoch` before every epoch. Each item
-    draws from its own generator seeded with ``(seed, epoch, index)``: no global random state,
-    the same draws in DataLoader worker processes, and a resumed run repeats an uninterrupted one.
-    """
-
-    def __init__(self, seed=0):
-        self.seed, self.epoch = seed, 0
-
-    def set_epoch(self, epoch):
-        """Draw the next items for ``epoch``."""
-        self.epoch = int(epoch)
-
-    def rng(self, index):
-        """The generator of item ``index`` in the current epoch."""
-        return np.random.default_rng([self.seed, self.epoch, int(index)])
+from planetml_lib.train.loop import EpochDataset
 
 
 class ChannelDropout(EpochDataset):

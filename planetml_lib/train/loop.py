@@ -23,7 +23,6 @@ from tqdm.auto import tqdm
 from planetml_lib.device import autocast, get_device
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.io.atomic import atomic_write
-from planetml_lib.train.augment import EpochDataset
 from planetml_lib.train.systems import make_optimizer
 
 CHECKPOINT_NAME = "last.pt"
@@ -56,6 +55,26 @@ def seeded(seed):
                                                               deterministic=True, benchmark=False):
         torch.manual_seed(seed)
         yield
+
+
+class EpochDataset(Dataset):
+    """A dataset whose random draws depend only on its seed, the epoch and the index.
+
+    :func:`~planetml_lib.train.loop.fit` calls :meth:`set_epoch` before every epoch. Each item
+    draws from its own generator seeded with ``(seed, epoch, index)``: no global random state,
+    the same draws in DataLoader worker processes, and a resumed run repeats an uninterrupted one.
+    """
+
+    def __init__(self, seed=0):
+        self.seed, self.epoch = seed, 0
+
+    def set_epoch(self, epoch):
+        """Draw the next items for ``epoch``."""
+        self.epoch = int(epoch)
+
+    def rng(self, index):
+        """The generator of item ``index`` in the current epoch."""
+        return np.random.default_rng([self.seed, self.epoch, int(index)])
 
 
 def _check_finite(X, name):
@@ -208,7 +227,7 @@ def fit(model, train_data, val_data, loss_fn, *, epochs=20, lr=1e-3, batch_size=
         one, training resumes after its last epoch.
     seed : int, default 0
         Every epoch draws its shuffling, its augmentation (an
-        :class:`~planetml_lib.train.augment.EpochDataset`) and its dropout from
+        :class:`EpochDataset`) and its dropout from
         ``seed + epoch`` in generators of its own, so a resumed run repeats an
         uninterrupted one and the caller's global random state is untouched.
     device : str or torch.device, optional
