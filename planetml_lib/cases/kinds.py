@@ -113,12 +113,17 @@ def kind_spec(kind):
         raise PlanetMLError(f"kind {kind!r} has no KindSpec yet; add one in planetml_lib/cases/kinds.py") from None
 
 
-def write_output(result, path):
-    """Write the catalogue of a ``predict`` result (events or objects) to ``path``; return the path."""
+def result_spec(result):
+    """The :class:`KindSpec` whose result type ``result`` (from a case's ``predict``) has."""
     for spec in KINDS.values():
         if isinstance(result, spec.result):
-            return spec.write(result[1], path)
-    raise PlanetMLError(f"write_output takes a Detection or ObjectDetection, got {type(result).__name__}")
+            return spec
+    raise PlanetMLError(f"expected a Detection or ObjectDetection from predict, got {type(result).__name__}")
+
+
+def write_output(result, path):
+    """Write the catalogue of a ``predict`` result (events or objects) to ``path``; return the path."""
+    return result_spec(result).write(result[1], path)
 
 
 def check_options(options, kind):

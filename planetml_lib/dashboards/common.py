@@ -1,5 +1,7 @@
-"""Pieces every dashboard needs: errors shown in the page, figures as images, uploaded files."""
+"""Pieces every dashboard needs: errors shown in the page, figures as images, uploaded files,
+download links for a prediction's catalogue in every format its kind writes."""
 
+import base64
 import html
 import io
 import sys
@@ -10,7 +12,12 @@ from pathlib import Path
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
+from planetml_lib.cases.kinds import result_spec, write_output
 from planetml_lib.errors import PlanetMLError
+
+#: Media types of the catalogue formats, for the download links.
+MEDIA_TYPES = {".csv": "text/csv", ".xml": "application/x-votable+xml", ".vot": "application/x-votable+xml",
+               ".txt": "text/plain", ".geojson": "application/geo+json", ".gpkg": "application/geopackage+sqlite3"}
 
 
 def error_html(message):
@@ -54,6 +61,19 @@ def show_figure(image, fig):
     finally:
         plt.close(fig)
     image.value = buffer.getvalue()
+
+
+def download_links(result, stem):
+    """HTML links that download the catalogue of a ``predict`` result (events or objects) in every
+    format its kind writes, as ``<stem><suffix>`` (data URIs: no server round trip)."""
+    links = []
+    with tempfile.TemporaryDirectory() as folder:
+        for suffix in result_spec(result).suffixes:
+            path = write_output(result, Path(folder) / f"{stem}{suffix}")
+            data = base64.b64encode(path.read_bytes()).decode()
+            links.append(f"<a download='{path.name}' href='data:{MEDIA_TYPES[suffix]};base64,{data}'>"
+                         f"⬇ {html.escape(path.name)}</a>")
+    return " &nbsp; ".join(links)
 
 
 def save_uploads(files):

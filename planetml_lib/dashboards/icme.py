@@ -9,7 +9,14 @@ import pandas as pd
 
 from planetml_lib.cases import icme
 from planetml_lib.cases.series_detection import catalogue_events
-from planetml_lib.dashboards.common import error_html, figure_widget, run_guarded, save_uploads, show_figure
+from planetml_lib.dashboards.common import (
+    download_links,
+    error_html,
+    figure_widget,
+    run_guarded,
+    save_uploads,
+    show_figure,
+)
 from planetml_lib.datasets import load_sample
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.preprocess import regularize
@@ -78,8 +85,8 @@ class ICMEDashboard:
 
     def _use(self, key, ds):
         if key not in self.cache:
-            probability, events = icme.predict(self.trained, ds)
-            self.cache[key] = (ds, probability, events, _reference(ds))
+            detection = icme.predict(self.trained, ds)
+            self.cache[key] = (ds, *detection, _reference(ds), download_links(detection, "icme_events"))
         self.key = key
         days = pd.date_range(ds.time.values[0], ds.time.values[-1], freq="1D").normalize().unique()
         span = min(len(days) - 1, 60)
@@ -107,14 +114,14 @@ class ICMEDashboard:
         self._use(tuple(sorted(p.name for p in paths)), icme.read_input(paths))
 
     def _redraw(self):
-        ds, probability, events, reference = self.cache[self.key]
+        ds, probability, events, reference, downloads = self.cache[self.key]
         first, last = self.days.value[0], self.days.value[1] + pd.Timedelta(days=1)
         window = slice(first, last)
         events, reference = _overlapping(events, first, last), _overlapping(reference, first, last)
         show_figure(self.figure, plot_prediction(ds.sel(time=window), probability.sel(time=window), reference,
                                                  events, variables=("bt", "bz", "vt"),
                                                  threshold=self.trained.metadata.postprocessing["threshold"]))
-        self.table.value = _events_html(events, reference)
+        self.table.value = f"{_events_html(events, reference)}<p>All events of the series: {downloads}</p>"
 
 
 def build_dashboard(model_folder=HELDOUT_MODEL):

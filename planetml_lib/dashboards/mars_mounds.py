@@ -5,33 +5,26 @@ scenes), the mound table with its morphometry, and links to download the outline
 or GeoPackage. Simulated scenes are made on demand (under a second each) and cached.
 """
 
-import base64
 import html
-import tempfile
-from pathlib import Path
 
 import ipywidgets as widgets
 
 from planetml_lib.cases import mars_mounds as case
-from planetml_lib.dashboards.common import error_html, figure_widget, run_guarded, save_uploads, show_figure
+from planetml_lib.dashboards.common import (
+    download_links,
+    error_html,
+    figure_widget,
+    run_guarded,
+    save_uploads,
+    show_figure,
+)
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate.objects import evaluate_pixels
-from planetml_lib.io.geotiff import write_objects
 
 SCENE_SIZE = 512       # pixels a side of the simulated scenes shown
 TABLE_ROWS = 15        # largest mounds listed
 INPUT_LABELS = {"DTM (elevation, slope, hillshade)": "dtm", "image only": "image"}
 TABLE_COLUMNS = {"area_m2": "area (m²)", "diameter_m": "diameter (m)", "height_m": "height (m)", "score": "score"}
-
-
-def _download_links(mounds):
-    """HTML links that download the outlines as GeoJSON and GeoPackage (data URIs, no server round trip)."""
-    links = []
-    with tempfile.TemporaryDirectory() as folder:
-        for suffix, mime in ((".geojson", "application/geo+json"), (".gpkg", "application/geopackage+sqlite3")):
-            data = base64.b64encode(write_objects(mounds, Path(folder) / f"mounds{suffix}").read_bytes()).decode()
-            links.append(f"<a download='mounds{suffix}' href='data:{mime};base64,{data}'>⬇ mounds{suffix}</a>")
-    return " &nbsp; ".join(links)
 
 
 def _mound_table(mounds):
@@ -106,7 +99,7 @@ class MoundsDashboard:
                                   threshold=self.models[self.kind].metadata.postprocessing["threshold"]).set_index("metric")
             line += (f"; simulated truth: {int(scene['mound_id'].max())} mounds, "
                      f"pixel IoU {float(iou.loc['IoU', 'value']):.2f}")
-        downloads = _download_links(mounds) if len(mounds) else ""
+        downloads = download_links(self.cache[key], "mounds") if len(mounds) else ""
         self.summary.value = f"{line}<br>{downloads}"
         self.table.value = _mound_table(mounds) if len(mounds) else ""
 

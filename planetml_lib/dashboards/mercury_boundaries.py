@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 
 from planetml_lib.cases import mercury_boundaries as case
-from planetml_lib.dashboards.common import error_html, figure_widget, run_guarded, save_uploads, show_figure
+from planetml_lib.dashboards.common import (
+    download_links,
+    error_html,
+    figure_widget,
+    run_guarded,
+    save_uploads,
+    show_figure,
+)
 from planetml_lib.datasets import load_catalog
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.simulate import simulate_orbits
@@ -51,12 +58,14 @@ class MercuryDashboard:
 
     def _show(self, key, ds):
         if key not in self.cache:
-            self.cache[key] = (ds, *case.predict(self.trained, ds))
-        ds, regions, predicted = self.cache[key]
+            detection = case.predict(self.trained, ds)
+            self.cache[key] = (ds, *detection, download_links(detection, "crossings"))
+        ds, regions, predicted, downloads = self.cache[key]
         reference = case.reference_crossings(ds) if "region" in ds else pd.DataFrame(columns=CROSSING_COLUMNS)
         show_figure(self.figure, plot_regions(ds, np.asarray(regions), title=f"{key}: true (upper) and predicted "
                                                                               "(lower) regions"))
-        self.table.value = f"<b>{len(predicted)} crossings found</b>" + _crossing_table(predicted, reference)
+        self.table.value = (f"<b>{len(predicted)} crossings found</b> {downloads}"
+                            + _crossing_table(predicted, reference))
 
     def _select_orbit(self):
         orbit = int(self.orbit.value)
