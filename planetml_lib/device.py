@@ -92,3 +92,8 @@ def autocast(device, enabled=None):
     if not enabled:
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+def model_device(model):
+    """The device a model's weights are on (where :func:`~planetml_lib.train.loop.predict_batches` should run it)."""
+    return next(model.parameters()).device

@@ -32,6 +32,7 @@ from planetml_lib.cases.kinds import check_options, data_records, guard_training
 from planetml_lib.cases.metadata import ModelMetadata
 from planetml_lib.cases.trained import TrainedModel
 from planetml_lib.datasets import DATA_DIR
+from planetml_lib.device import model_device
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate.objects import evaluate_pixels, mask_to_polygons, match_objects, object_scores
 from planetml_lib.evaluate.thresholds import choose_threshold
@@ -246,9 +247,9 @@ def train_tile_gan(config, images, masks):
     return generator, history
 
 
-def _probabilities(model, inputs):
-    """Mound probability ``(n, t, t)`` of scaled tiles."""
-    return predict_batches(model, inputs, batch_size=32, activation="sigmoid")[:, 0]
+def _probabilities(model, inputs, batch_size):
+    """Mound probability ``(n, t, t)`` of scaled tiles, on the device the model is on."""
+    return predict_batches(model, inputs, batch_size=batch_size, device=model_device(model), activation="sigmoid")[:, 0]
 
 
 def train(config, data):
@@ -277,7 +278,7 @@ def train_on_tiles(config, data, tiles):
                   epochs=config.epochs, lr=config.lr, batch_size=config.batch_size, patience=config.patience,
                   seed=config.seed, progress=config.progress, val_loss_fn=iou_loss,
                   samples_per_epoch=config.samples_per_epoch)
-    val_probability = _probabilities(model, x_val)
+    val_probability = _probabilities(model, x_val, config.batch_size)
     threshold, _ = choose_threshold(y_val.ravel() > 0, val_probability.ravel(), metric="IoU",
                                     candidates=np.round(np.arange(0.2, 0.81, 0.05), 2))
     val_scores = evaluate_pixels(y_val, val_probability, threshold=threshold).set_index("metric")["value"]
@@ -339,8 +340,7 @@ def predict(trained, data):
                                attrs={"pixel_m": model_pixel_m})
     channels = scene_channels(resampled, config)
     progress = channels[0].size > 256 * (config.tile - config.overlap) ** 2
-    probability = predict_tiled(lambda t: predict_batches(trained.model, tile_inputs(t), batch_size=32,
-                                                          activation="sigmoid"),
+    probability = predict_tiled(lambda t: _probabilities(trained.model, tile_inputs(t), config.batch_size)[:, None],
                                 channels, config.tile, config.overlap, batch_size=64, progress=progress)[0]
     if not np.isclose(factor, 1.0):
         probability = ndimage.zoom(probability, np.divide(values.shape, probability.shape), order=1)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from planetml_lib.datasets import load_catalog, load_sample
+from planetml_lib.device import model_device
 from planetml_lib.evaluate import evaluate_binary, evaluate_events
 from planetml_lib.preprocess import (
     events_to_mask,
@@ -65,7 +66,7 @@ def predict_series(model, ds, scaler, variables, length, activation="sigmoid", b
     model's weights are).
     """
     X, starts = input_windows(ds, scaler, variables, length, max(length // 2, 1))
-    device = next(model.parameters()).device if device is None else device
+    device = model_device(model) if device is None else device
     outputs = predict_batches(model, X, batch_size=batch_size, device=device, activation=activation)
     stitched = from_windows(outputs, starts, ds["time"].values, length, max(length // 2, 1))
     return np.asarray(stitched.values).reshape(ds.sizes["time"], -1)
