@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from planetml_lib.cases import mercury_boundaries as case
+from planetml_lib.cases.kinds import data_role
 from planetml_lib.cli import main
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.testing import assert_events_contract
@@ -89,6 +90,14 @@ def test_training_orbits_are_recorded_and_refused_for_scoring(trained, fast_case
         case.evaluate(model, data["train"])
     real = data["train"].assign_attrs(source="MESSENGER MAG PDS")  # real data of a training orbit's time
     assert set(case.evaluate(model, real)["data"]) == {"held-out"}
+
+
+def test_orbits_between_the_training_orbits_are_held_out():
+    shipped = case.load_trained()
+    splits = case.split_orbits(shipped.config)
+    test = case.simulate_prepared(splits["test"][[0, -1]], shipped.config)  # first and last: a year apart
+    assert data_role(shipped.metadata, test) == "held-out"
+    assert data_role(shipped.metadata, case.simulate_prepared(splits["train"][[3]], shipped.config)) == "training"
 
 
 def test_rule_baseline_scores_bow_shocks_only(fast_case):

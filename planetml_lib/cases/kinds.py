@@ -13,7 +13,6 @@ with its source and time range; for rasters one record per scene with its source
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import xarray as xr
 
 from planetml_lib.cases.base import Detection, Kind, ObjectDetection
@@ -41,10 +40,12 @@ def _series_source(ds):
 
 
 def _series_inside(records, ds):
-    """Whether ``ds`` shares any time with a record of the same source."""
-    source, first, last = _series_source(ds), ds["time"].values.min(), ds["time"].values.max()
-    return any(r["source"] == source and np.datetime64(r["start"]) <= last and np.datetime64(r["end"]) >= first
-               for r in records)
+    """Whether a stretch (or orbit) of ``ds`` shares time with a record of the same source.
+
+    Stretch by stretch: orbits spread over the same year as the training orbits are not inside them.
+    """
+    return any(r["source"] == own["source"] and r["start"] <= own["end"] and r["end"] >= own["start"]
+               for own in _series_records(ds) for r in records)
 
 
 def _scene_list(data):

@@ -266,7 +266,7 @@ def choose_postprocessing(config, model, scaler, class_weights, validation):
 
 def train(config, data):
     """Train on the training orbits with early stopping and post-processing chosen on the validation orbits."""
-    return fit_model(config, [data["train"]], data["validation"], test_set=data["test"])
+    return fit_model(config, [data["train"]], data["validation"], test_set=data.get("test"))
 
 
 def load_trained(folder=None):
