@@ -30,7 +30,7 @@ from torch import nn
 
 from planetml_lib.device import MIXED_PRECISION_VAR, autocast
 from planetml_lib.models.artifacts import load_model
-from planetml_lib.train.loop import fit, predict_batches, set_seed
+from planetml_lib.train.loop import fit, predict_batches, seeded
 
 SHIPPED = Path(__file__).parents[1] / "planetml_lib" / "data" / "models"
 RESULTS = Path(__file__).parent / "results" / "gpu_training.json"
@@ -65,8 +65,8 @@ def stand_in_task(model, shape, n, rng):
 
 def training_rate(name, device, batch_size, samples, epochs):
     """Training samples per second on ``device`` (epochs after the first), from the shipped weights."""
-    set_seed(0)
-    model = shipped(name)
+    with seeded(0):
+        model = shipped(name)
     shape, _ = MODELS[name]
     X, y, loss = stand_in_task(model, shape, samples, np.random.default_rng(0))
     history = fit(model, (X, y), None, loss, epochs=epochs, batch_size=batch_size, patience=None,

@@ -44,7 +44,7 @@ def main():
         start = time.perf_counter()
         trained = icme.train(dataclasses.replace(config, field_scales=scales), splits)
         results[name] = {"field_scales": list(scales), "train_seconds": time.perf_counter() - start,
-                         "postprocessing": trained.metadata["postprocessing"],
+                         "postprocessing": trained.metadata.postprocessing,
                          "validation": scores(trained, data["validation"]),
                          "validation_field_scaled": scores(trained, scale_field(data["validation"], PROBE_FACTOR))}
         print(name, json.dumps(results[name], indent=2), flush=True)

@@ -23,6 +23,7 @@ from sklearn.metrics import roc_auc_score
 
 from planetml_lib.cases import icme
 from planetml_lib.cases.series_detection import VALID, catalogue_events
+from planetml_lib.cases.solarwind_detection import model_probability
 from planetml_lib.evaluate import choose_threshold, evaluate_binary
 
 RESULTS = Path(__file__).parent / "results" / "icme_training_size.json"
@@ -43,8 +44,8 @@ def run(config, data, months, seed):
     start = (end + pd.Timedelta(days=1) - pd.DateOffset(months=months)).strftime("%Y-%m-%d")
     config = dataclasses.replace(config, train_period=(start, end.strftime("%Y-%m-%d")), seed=seed)
     subset = dict(data, train=data["train"].sel(time=slice(start, None)))
-    model, scaler, history = icme.fit_model(config, subset)
-    validation, test = (icme.model_probability(config, model, subset[name], scaler) for name in ("validation", "test"))
+    model, scaler, history = icme.fit_network(config, subset)
+    validation, test = (model_probability(config, model, subset[name], scaler) for name in ("validation", "test"))
     threshold, _ = choose_threshold(subset["validation"][icme.LABEL].fillna(0).values.astype(bool),
                                     validation.values, valid=subset["validation"][VALID].values)
     return {"train_from": start, "months": months, "seed": seed,

@@ -93,7 +93,7 @@ def main():
         return
     if args.inference_only:
         results = json.loads(RESULTS.read_text())
-        results["inference_cpu"] = inference_benchmark(case.SHIPPED_MODEL, fast=False)
+        results["inference_cpu"] = inference_benchmark(case.SHIPPED_MODELS["dtm"], fast=False)
         RESULTS.write_text(json.dumps(plain_json(results), indent=2, allow_nan=False) + "\n")
         return
     config = case.Config.fast() if args.fast else case.Config(progress=False)
@@ -130,11 +130,11 @@ def main():
     shipped = {}
     for row in best.itertuples():
         trained = models[(row.inputs, row.gan_tiles, row.seed)]
-        shipped[row.inputs] = trained.metadata
+        shipped[row.inputs] = trained.metadata.to_dict()
         if args.ship:
-            trained.save(case.SHIPPED_MODEL if row.inputs == "dtm" else case.SHIPPED_IMAGE_MODEL)
+            trained.save(case.SHIPPED_MODELS[row.inputs])
     with tempfile.TemporaryDirectory() as folder:
-        model = case.SHIPPED_MODEL if args.ship else models[tuple(best[best["inputs"] == "dtm"].iloc[0][
+        model = case.SHIPPED_MODELS["dtm"] if args.ship else models[tuple(best[best["inputs"] == "dtm"].iloc[0][
             ["inputs", "gan_tiles", "seed"]])].save(Path(folder) / "model")
         results["inference_cpu"] = inference_benchmark(model, args.fast)
     results["shipped_metadata"] = shipped

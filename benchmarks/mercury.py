@@ -24,7 +24,6 @@ import torch
 
 from planetml_lib.cases import mercury_boundaries as case
 from planetml_lib.datasets import load_catalog, load_messenger_orbits
-from planetml_lib.evaluate.crossings import evaluate_crossings
 from planetml_lib.models.artifacts import plain_json
 from planetml_lib.simulate import complete_orbits, simulate_orbits
 
@@ -42,11 +41,7 @@ def tidy_to_dict(metrics):
 def rule_baseline(config, data):
     """The rule-based labeller (settings chosen on the validation orbits), scored like the network."""
     rules, _ = case.fit_rule_baseline(config, data["validation"])
-    test = data["test"]
-    predicted = rules.predict(test)
-    truth = case.reference_crossings(test)
-    truth = truth[truth["label"].str.startswith("bow_shock")]
-    scores = evaluate_crossings(predicted, truth, max_offset=config.max_offset)
+    scores = case.evaluate_rule_baseline(config, rules, data["test"])
     return scores, {"window_s": rules.window_s, "z_threshold": rules.z_threshold}
 
 
@@ -95,6 +90,14 @@ def inference_one_orbit(trained, config):
         times.append(time.perf_counter() - start)
     return {"orbit": orbit, "one_second_samples": int(raw.sizes["time"]), "seconds_median": sorted(times)[1],
             "seconds_all": times}
+
+
+def chosen_postprocessing(metadata):
+    """The post-processing chosen on the validation orbits, where it was chosen and its scores there
+    (the class weights it also holds come from the training labels, not from that choice)."""
+    chosen = {k: v for k, v in metadata.postprocessing.items() if k != "class_weights"}
+    return {**chosen, "chosen_on": metadata.postprocessing_chosen_on["what"],
+            "validation": metadata.metrics["validation"]}
 
 
 def update_results(entries):
@@ -146,7 +149,7 @@ def main():
     }
     rule_scores, results["rule_baseline_settings_from_validation"] = rule_baseline(config, data)
     results["rule_baseline_test"] = tidy_to_dict(rule_scores.assign(level="crossing"))
-    results["postprocessing_chosen_on_validation"] = trained.metadata["postprocessing"]
+    results["postprocessing_chosen_on_validation"] = chosen_postprocessing(trained.metadata)
     results.update(fresh_test(trained, config, data, n=2 if args.fast else 30))
     print(json.dumps(plain_json(results), indent=2), flush=True)
     rounds = dict(initial=2, per_round=2, n_rounds=2, epochs=1) if args.fast else dict(initial=4, per_round=4,
@@ -156,7 +159,7 @@ def main():
         results[f"active_learning_{strategy}"] = curve[["n_labelled", "metric"]].to_dict(orient="records")
         print(strategy, curve, flush=True)
     if args.ship:
-        trained.save(case.SHIPPED_MODEL)
+        trained.save(case.SHIPPED_MODELS["magnetometer"])
     results["inference_one_orbit_shipped_model"] = inference_one_orbit(trained, config)
     if not args.fast:
         RESULTS.write_text(json.dumps(plain_json(results), indent=2, allow_nan=False) + "\n")

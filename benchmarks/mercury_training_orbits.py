@@ -38,8 +38,7 @@ def main():
     for name, orbits in (("every_third_training_orbit", splits["train"][::3]), ("all_training_orbits",
                                                                                 splits["train"])):
         start = time.perf_counter()
-        trained = case.train(config, {"train": case.simulate_prepared(orbits, config, crossings),
-                                      "validation": validation})
+        trained = case.fit_model(config, [case.simulate_prepared(orbits, config, crossings)], validation)
         results[name] = {"n_orbits": len(orbits), "train_seconds": time.perf_counter() - start,
                          "epochs_run": len(trained.history), **validation_scores(trained, validation)}
         print(name, json.dumps(plain_json(results[name])), flush=True)

@@ -39,8 +39,12 @@ def headline(metrics):
     return out
 
 
-def baseline_metrics(config, data):
-    """Per-sample gradient boosting with rolling features, scored like the case."""
+def baseline_metrics(config, data, postprocessing):
+    """Per-sample gradient boosting with rolling features, scored like the case.
+
+    Its events are formed with the case model's minimum duration and merging gap (``postprocessing``,
+    from the trained model's metadata); its threshold is its own, chosen on the validation split.
+    """
     scaler = preprocess.DatasetScaler(variables=list(config.variables), method="robust").fit(data["train"])
     tables, labels = {}, {}
     for name, ds in data.items():
@@ -55,8 +59,8 @@ def baseline_metrics(config, data):
     test = data["test"]
     predicted = model.predict_proba(tables["test"])[:, 1] > threshold
     events = preprocess.mask_to_events(predicted, test.time.values, label="ICME", valid=test["valid"].values,
-                                       min_duration=pd.Timedelta(hours=config.min_duration_h),
-                                       max_gap=pd.Timedelta(hours=config.max_gap_h))
+                                       min_duration=pd.Timedelta(hours=postprocessing["min_duration_h"]),
+                                       max_gap=pd.Timedelta(hours=postprocessing["max_gap_h"]))
     true_events = catalogue_events(test)
     sample_scores = evaluate.evaluate_binary(labels["test"], predicted, valid=test["valid"].values)
     tables_out = [sample_scores.assign(level="sample")]
@@ -81,7 +85,7 @@ def main():
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     (_, _), predict_seconds = timed(case.predict, trained, data["test"])
     cnn, _ = timed(case.evaluate, trained, data["test"])
-    baseline, threshold = baseline_metrics(config, data)
+    baseline, threshold = baseline_metrics(config, data, trained.metadata.postprocessing)
     results = {
         "what": "tutorial case: convnet1d trained on STEREO-B 2013-2014, tested on STEREO-A 2019 (real data)",
         "config": "fast" if args.fast else "default",
