@@ -8,7 +8,7 @@ from torch import nn
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.models import CNNLSTM, MODELS, create_model
 from planetml_lib.models.artifacts import load_model, save_model
-from planetml_lib.train import set_seed
+from planetml_lib.train import seeded
 
 SMALL = {"conv_channels": (8, 8, 8), "lstm_hidden": 8, "dropout": 0.0}
 
@@ -17,8 +17,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def small_model(in_channels=3, **options):
-    set_seed(0)
-    return CNNLSTM(in_channels, **{**SMALL, **options}).eval()
+    with seeded(0):
+        return CNNLSTM(in_channels, **{**SMALL, **options}).eval()
 
 
 def changed_steps(model, x, step):

@@ -7,14 +7,14 @@ import torch
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.models import MODELS, ResUNetPP1d, create_model
 from planetml_lib.models.blocks import ASPP1d, AttentionGate1d, ResidualBlock1d, SqueezeExcite1d
-from planetml_lib.train import DiceBCELoss, fit, predict_batches, set_seed
+from planetml_lib.train import DiceBCELoss, fit, predict_batches, seeded
 
 SMALL = {"in_channels": 2, "filters": (4, 8, 16)}
 
 
 def small_model(**options):
-    set_seed(0)
-    return ResUNetPP1d(**{**SMALL, **options})
+    with seeded(0):
+        return ResUNetPP1d(**{**SMALL, **options})
 
 
 def toy_segmentation(n=32, steps=32, seed=0):
