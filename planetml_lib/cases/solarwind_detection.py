@@ -70,9 +70,11 @@ class DetectionConfig:
     bce_weight: float = 0.5                      # Dice + bce_weight * BCE (segmentation models)
     channel_dropout: float = 0.0                 # chance of dropping the plasma channels of a training window
     field_scales: tuple = (1.0,)                 # training series repeated with the field scaled by these
-    epochs: int = 30                             # one-cycle learning-rate schedule over these
+    epochs: int = 30
     batch_size: int = 32
-    lr: float = 1e-3                             # peak of the one-cycle schedule (AdamW)
+    optimizer: str = "adamw"                     # a name of planetml_lib.train.systems.OPTIMIZERS
+    one_cycle: bool = True                       # one-cycle learning-rate schedule over the epochs
+    lr: float = 1e-3                             # the learning rate (the peak of the one-cycle schedule)
     weight_decay: float = 0.0
     patience: int = 5                            # early stopping on validation loss
     seed: int = 0
@@ -145,10 +147,10 @@ def _scaler(config):
 
 
 def _fit(config, model, train_set, val_set, epochs, patience):
-    optimizer = make_optimizer(model, "adamw", lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = make_optimizer(model, config.optimizer, lr=config.lr, weight_decay=config.weight_decay)
     return fit(model, train_set, val_set, detection_system(config.model).loss(config.bce_weight), epochs=epochs,
                lr=config.lr, batch_size=config.batch_size, patience=patience, seed=config.seed,
-               progress=config.progress, scheduler=make_scheduler, optimizer=optimizer,
+               progress=config.progress, scheduler=make_scheduler if config.one_cycle else None, optimizer=optimizer,
                monitor="val_loss" if val_set is not None else "train_loss")
 
 

@@ -5,8 +5,8 @@ validate on STEREO-B 2013-2014 (validation = the later months), test on STEREO-A
 spacecraft and year never seen in training or scaling. The model is a plain same-length
 convolutional network (``convnet1d``), a baseline for the ICME case's ResUNet++. It shares
 the ICME case's pipeline (:mod:`~planetml_lib.cases.solarwind_detection`) and keeps only its
-own defaults: one post-processing setting, confirmed on the validation months, no
-augmentation and no cross-validation.
+own defaults: plain Adam at a constant learning rate, one post-processing setting, confirmed on
+the validation months, no augmentation and no cross-validation.
 """
 
 import sys
@@ -41,6 +41,8 @@ class Config(detection.DetectionConfig):
     window: int = 256                         # about 43 h
     model_options: dict = field(default_factory=lambda: {"width": 32, "depth": 4, "kernel_size": 9,
                                                          "n_classes": 1})
+    optimizer: str = "adam"
+    one_cycle: bool = False
 
     @classmethod
     def fast(cls):
