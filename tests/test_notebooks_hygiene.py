@@ -43,3 +43,25 @@ def test_figures_show_as_images(path):
     # Library plots are matplotlib Figure objects, not pyplot ones: Jupyter draws them only once the
     # inline backend is on, else it prints "<Figure size ...>".
     assert code_cells(path)[0].source.startswith("%matplotlib inline"), f"{path.name}: start with %matplotlib inline"
+
+
+SKELETON = ["Overview", "Prerequisites", "Imports", "Summary", "What next", "References"]
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name != "dashboard.ipynb"], ids=lambda p: p.name)
+def test_cookbook_skeleton(path):
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# "), f"{path.name}: start with a title"
+    headings = [line[3:].strip() for cell in cells if cell.cell_type == "markdown"
+                for line in cell.source.splitlines() if line.startswith("## ")]
+    missing = [name for name in SKELETON if name not in headings]
+    assert not missing, f"{path.name} lacks the sections {missing}"
+    positions = [headings.index(name) for name in SKELETON]
+    assert positions == sorted(positions), f"{path.name}: sections out of order, expected {SKELETON}"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name != "dashboard.ipynb"], ids=lambda p: p.name)
+def test_fast_mode_runs_the_same_code_path(path):
+    for cell in code_cells(path):
+        assert not re.search(r"\bif FAST else\b.*\b(load_trained|train)\(|\b(load_trained|train)\(.*\bif FAST else",
+                             cell.source), f"{path.name}: FAST may shrink the data, not switch training and loading"

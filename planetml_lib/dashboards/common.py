@@ -47,8 +47,8 @@ def figure_widget():
     While Voila runs the notebook, nbclient stands in for the browser's Output widget and
     answers every figure drawn into one with a message on the shell socket on which it awaits the
     cell's reply. That send can swallow the reply's wake-up, and the page then never finishes
-    loading: 4 of 10 loads of the ICME dashboard on a 2-core machine kept busy by two other
-    processes. An Image's new value is a plain widget update that nbclient does not answer.
+    loading on a busy machine (``benchmarks/dashboard_load.py`` loads every dashboard with all
+    cores kept busy). An Image's new value is a plain widget update that nbclient does not answer.
     """
     return widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
 

@@ -50,6 +50,8 @@ class ChannelDropout(EpochDataset):
 
     def __getitem__(self, index):
         x = self.X[index].clone()
+        if self.p == 0.0:
+            return x, self.y[index]
         draws = self.rng(index).random(len(self.groups))
         for group, draw in zip(self.groups, draws, strict=True):
             if draw < self.p:
