@@ -64,14 +64,19 @@ def _cmd_train(args):
 
 def _cmd_evaluate(args):
     from planetml_lib.cases import get_case
+    from planetml_lib.io.atomic import atomic_write
 
+    _require_files([args.model] if args.model else [], "model folder")
+    if args.output is not None and args.output.suffix.lower() != ".csv":
+        raise PlanetMLError(f"{args.output}: the metrics table is written as CSV; use a .csv suffix")
     case = get_case(args.case)
     trained = case.load_trained(args.model)
     metrics = case.evaluate(trained, case.load_data(trained.config)["test"],
                             allow_training_data=args.allow_training_data)
     print(metrics.to_string(index=False))
     if args.output:
-        metrics.to_csv(args.output, index=False)
+        with atomic_write(args.output) as tmp:
+            metrics.to_csv(tmp, index=False)
 
 
 def _read_options(case, spec, args):
@@ -84,7 +89,15 @@ def _read_options(case, spec, args):
     return options
 
 
+def _require_files(paths, what="file"):
+    """Fail fast, before the heavy imports, on a missing input file or folder."""
+    for path in paths:
+        if not Path(path).exists():
+            raise PlanetMLError(f"{path}: {what} not found")
+
+
 def _cmd_predict(args):
+    _require_files(args.input)
     from planetml_lib.cases import get_case
     from planetml_lib.cases.kinds import kind_spec
     from planetml_lib.cases.trained import shipped_model
@@ -94,8 +107,9 @@ def _cmd_predict(args):
     if args.output.suffix.lower() not in spec.suffixes:
         raise PlanetMLError(f"{args.output}: {case.NAME} writes {spec.noun}; use a suffix of {list(spec.suffixes)}")
     options = _read_options(case, spec, args)
+    data = case.read_input(args.input, **options)  # bad input is told before a model loads
     folder = args.model or shipped_model(case, "image" if options.get("image") else None)
-    result = case.predict(case.load_trained(folder), case.read_input(args.input, **options))
+    result = case.predict(case.load_trained(folder), data)
     print(f"{len(result[1])} {spec.noun} written to {case.write_output(result, args.output)}")
 
 

@@ -124,7 +124,7 @@ def test_cli_predicts_mound_outlines_from_a_geotiff(tmp_path, trained, dtm_scene
 
 
 def test_cli_refuses_image_options_for_time_series_cases(capsys):
-    assert main(["predict", "icme", "--input", "x.csv", "--output", "y.csv", "--image"]) == 2
+    assert main(["predict", "icme", "--input", __file__, "--output", "y.csv", "--image"]) == 2
     assert "apply to raster cases" in capsys.readouterr().err
 
 

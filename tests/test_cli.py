@@ -46,7 +46,8 @@ def run_in_process(args, capsys):
     (["evaluate", "solarwind_tutorial", "--model", "/nonexistent/model"], "/nonexistent/model"),
     (["evaluate", "solarwind_tutorial"], "no model ships with case 'solarwind_tutorial'"),
     (["lab", "--notebook-dir", "/nonexistent/notebooks"], "notebook folder not found"),
-    (["predict", "icme", "--input", "x.csv", "--output", "y.geojson"], "icme writes events; use a suffix of"),
+    (["predict", "icme", "--input", "README.md", "--output", "y.geojson"], "icme writes events; use a suffix of"),
+    (["predict", "icme", "--input", "no_such.csv", "--output", "y.csv"], "no_such.csv: file not found"),
     (["predict", "mounds", "--input", "x.tif", "--output", "y.tif", "--pixel-m", "-5"], "must be above zero"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(args, message, capsys):

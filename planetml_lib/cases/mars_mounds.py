@@ -54,6 +54,7 @@ SHIPPED_MODELS = {"dtm": DATA_DIR / "models" / "mars_mounds_unet_dtm",
                   "image": DATA_DIR / "models" / "mars_mounds_unet_image"}
 SIMULATION = "fractal terrain with craters and mound fields (planetml_lib.simulate.mars_terrain), not Mars data"
 INPUTS = {"dtm": "elevation, slope and hillshade from a DTM", "image": "a panchromatic image alone"}
+MIN_RASTER_PX = 8  # smaller rasters are refused: no mound fits (and slopes need several pixels)
 HILLSHADE_SUN = (315.0, 45.0)  # azimuth and elevation of the hillshade channel (cartographic default)
 
 
@@ -148,6 +149,12 @@ def read_input(paths, **options):
     if raster.sizes["band"] != 1:
         raise PlanetMLError(f"{paths[0]}: has {raster.sizes['band']} bands; give a single-band "
                             f"{'image' if image else 'DTM'} (e.g. gdal_translate -b 1)")
+    height, width = raster.sizes["y"], raster.sizes["x"]
+    if min(height, width) < MIN_RASTER_PX:
+        raise PlanetMLError(f"{paths[0]}: is {height} x {width} pixels; a mound needs at least "
+                            f"{MIN_RASTER_PX} x {MIN_RASTER_PX}")
+    if not np.isfinite(raster.values).any():
+        raise PlanetMLError(f"{paths[0]}: has no valid pixel (all nodata or NaN)")
     name = "image" if image else "dtm"
     units = "1" if image else "m"
     scene = xr.Dataset({name: raster.isel(band=0, drop=True).assign_attrs(units=units)}, attrs=raster.attrs)

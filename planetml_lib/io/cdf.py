@@ -10,7 +10,10 @@ from ``UNITS`` and the time axis from ``DEPEND_0``.
 
 import os
 import re
+import struct
+import zlib
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +116,20 @@ def _open(path: Path) -> cdflib.CDF:
         return cdflib.CDF(path)
     except (OSError, ValueError) as err:
         raise DataFormatError(f"{path}: not a readable CDF file ({str(err).splitlines()[0]})") from None
+
+
+@contextmanager
+def _reading(path: Path):
+    """Open a CDF for reading; wherever cdflib trips over a truncated or damaged file (it reads
+    lazily, so any call can), the error becomes one DataFormatError line naming the file."""
+    with _open(path) as cdf:
+        try:
+            yield cdf
+        except PlanetMLError:
+            raise
+        except (OSError, ValueError, EOFError, IndexError, KeyError, struct.error, zlib.error) as err:
+            reason = (str(err).strip().splitlines() or [""])[0] or type(err).__name__
+            raise DataFormatError(f"{path}: damaged or truncated CDF file ({reason})") from None
 
 
 def _times(cdf: cdflib.CDF, name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -247,7 +264,7 @@ def read_cdf(
     (['bx', 'by', 'bz'], 'nT', 'min')
     """
     path = Path(path)
-    with _open(path) as cdf:
+    with _reading(path) as cdf:
         ds = _read(cdf, path, variables)
         source_name = _global(cdf, "Source_name").split(">")[0]
         logical_source = _global(cdf, "Logical_source")
@@ -285,13 +302,13 @@ def detect_layout(path: str | os.PathLike) -> CdfLayout:
         If no layout fits; the message names the missing variables and lists those found.
     """
     path = Path(path)
-    with _open(path) as cdf:
+    with _reading(path) as cdf:
         return _detect(cdf, path)
 
 
 def _read_layout(path: Path) -> tuple[CdfLayout, xr.Dataset]:
     """Read one file with its detected layout; check units of known variables."""
-    with _open(path) as cdf:
+    with _reading(path) as cdf:
         layout = _detect(cdf, path)
         ds = _read(cdf, path, layout.variables)
         source = _global(cdf, "Logical_source")

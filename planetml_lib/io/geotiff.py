@@ -98,7 +98,10 @@ def read_geotiff(path, band=None, require_crs=False, n_bands=None):
             raise PlanetMLError(f"{path}: has no coordinate reference system (CRS)")
         bands = _band_list(band, src.count, path)
         x, y = _coordinates(src.transform, src.height, src.width, path)
-        values = src.read(bands, masked=True)
+        try:
+            values = src.read(bands, masked=True)
+        except RasterioIOError as exc:
+            raise DataFormatError(f"{path}: damaged or truncated raster ({' '.join(str(exc).split())})") from None
         dtype = np.result_type(values.dtype, np.float32)
         data = values.astype(dtype).filled(np.nan)
         attrs = {"crs": None if src.crs is None else src.crs.to_wkt(),

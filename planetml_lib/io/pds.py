@@ -58,11 +58,17 @@ def messenger_mag_cadence(path: str | os.PathLike) -> str | None:
     return f"{int(match.group(1))}s" if match else None
 
 
-def _has_rows(path: Path) -> bool:
-    """True if ``path`` has a non-blank line (stops at the first)."""
+def _check_records(path: Path) -> None:
+    """Refuse an empty table, and one whose last record is shorter than the others: PDS tables have
+    fixed-length records, so that is a truncated file even where its numbers still parse."""
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     with opener(path, "rt", errors="replace") as handle:
-        return any(line.strip() for line in handle)
+        lengths = [len(line.rstrip("\r\n")) for line in handle if line.strip()]
+    if not lengths:
+        raise DataFormatError(f"{path}: empty file (no data rows)")
+    if len(set(lengths[:-1])) == 1 and lengths[-1] < lengths[0]:
+        raise DataFormatError(f"{path}: the last record is {lengths[-1]} characters long, the others "
+                              f"{lengths[0]}; PDS records have a fixed length: a truncated file?")
 
 
 def _column_count_error(path: Path, err: DataFormatError) -> DataFormatError:
@@ -77,8 +83,8 @@ def _column_count_error(path: Path, err: DataFormatError) -> DataFormatError:
 
 def _read_rows(path: Path) -> pd.DataFrame:
     """Read the table's 16 numeric columns; one-line errors for empty files, column counts and text."""
-    if path.is_file() and not _has_rows(path):
-        raise DataFormatError(f"{path}: empty file (no data rows)")
+    if path.is_file():
+        _check_records(path)
     try:
         table = read_table(path, [], first_line=1, sep=r"\s+", header=None)
     except DataFormatError as err:

@@ -5,6 +5,7 @@ Every problem raises :class:`~planetml_lib.errors.PlanetMLError` (or its subclas
 """
 
 import os
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -43,7 +44,8 @@ def read_table(
         raise PlanetMLError(f"{path}: file not found")
     try:
         table = pd.read_csv(path, **read_csv_options)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError,
+            zlib.error) as err:  # EOFError, zlib.error: a truncated or damaged compressed file
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise DataFormatError(f"{path}: cannot read as a table ({reason})") from err
     require_columns(table, required, path)
