@@ -186,8 +186,8 @@ def check_case(case, workdir):
     """Run ``case`` end to end in fast mode in ``workdir`` and check every stage's contract.
 
     Trains, saves, reloads (predictions must be identical), predicts, writes and reads the
-    output, evaluates (refusing training data) and plots on the test split, with the checks
-    of the case's ``KIND``. Returns the metrics DataFrame.
+    output, reads and predicts the case's ``example_input``, evaluates (refusing training data)
+    and plots on the test split, with the checks of the case's ``KIND``. Returns the metrics.
     """
     check_surface(case)
     config = case.Config.fast()
@@ -196,6 +196,8 @@ def check_case(case, workdir):
     trained = case.train(config, data)
     reloaded = check_reload(case, trained, workdir / "model", item)
     check_output(case, check_prediction(case, reloaded, item), workdir)
+    example = case.read_input(case.example_input(workdir / "example"))
+    check_prediction(case, reloaded, example)
     check_refuses_training_data(case, reloaded, data)
     metrics = case.evaluate(reloaded, data["test"])
     assert_metrics_contract(metrics)

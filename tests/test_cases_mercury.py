@@ -1,6 +1,5 @@
 """Mercury boundaries case: real PDS files in, crossings out; the CLI; active learning glue."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,10 +7,11 @@ import pytest
 from planetml_lib.cases import mercury_boundaries as case
 from planetml_lib.cases.kinds import data_role
 from planetml_lib.cli import main
+from planetml_lib.datasets import DATA_DIR
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.testing import assert_events_contract
 
-TAB = Path(__file__).parent / "data" / "MAGMSOSCIAVG11083_01_V08.TAB"
+TAB = DATA_DIR / "mercury" / "MAGMSOSCIAVG11083_01_V08.TAB"
 
 
 @pytest.fixture

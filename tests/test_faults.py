@@ -1,26 +1,99 @@
-"""A fault matrix: damaged, truncated, wrong-kind and degenerate inputs through `planetml predict` of every
-case end in one line naming the file, exit code 2 and no output file."""
+"""The fault matrix: damaged, truncated, wrong-kind and degenerate inputs, and model folders of other
+cases, through `planetml predict` and `planetml evaluate` of every registered case. Each ends in one
+line naming the file and the problem, exit code 2, and no output file.
 
-import shutil
-from pathlib import Path
+Rows come from the case contract (each case's ``example_input``), so a new case adds its own."""
 
 import numpy as np
 import pytest
 import rasterio
 from affine import Affine
 
+from planetml_lib.cases import CASES
 from planetml_lib.cli import main
 from planetml_lib.datasets import DATA_DIR
 from planetml_lib.simulate.mars_terrain import mars_equirectangular_wkt
 
-WIND = sorted((DATA_DIR / "icme" / "cdaweb_wind_2024-05").glob("*.cdf"))
-STEREO = DATA_DIR / "icme" / "stereoa_2019_10min.csv.gz"
-TAB = Path(__file__).parent / "data" / "MAGMSOSCIAVG11083_01_V08.TAB"
+NAMES = sorted(CASES)
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + bytes(64)
+OUTPUT = {"interval_events": "catalogue.csv", "raster_objects": "objects.gpkg"}
+
+
+def truncated(data, fraction):
+    """``data`` cut at ``fraction`` of its length; in text, inside a record (a cut at a record end
+    leaves a valid shorter file)."""
+    cut = int(len(data) * fraction)
+    if b"\n" in data[:cut]:
+        cut = data.rfind(b"\n", 0, cut) + 5
+    return data[:cut]
+
+
+def other_case_file(name, tmp_path):
+    """The example input of another case with another format (a wrong-kind file)."""
+    suffix = CASES[name].example_input(tmp_path / "own")[0].suffix
+    for other in NAMES:
+        first = CASES[other].example_input(tmp_path / other)[0]
+        if first.suffix != suffix:
+            return first.read_bytes()
+    raise AssertionError("every case reads the same format")
+
+
+FAULTS = {
+    "empty": lambda data, name, tmp_path: b"",
+    "truncated_third": lambda data, name, tmp_path: truncated(data, 1 / 3),
+    "truncated_two_thirds": lambda data, name, tmp_path: truncated(data, 2 / 3),
+    "garbled_header": lambda data, name, tmp_path: b"\xff\xfe garbled \x00\x01 header bytes \x02\xff" * 2 + data[64:],
+    "picture": lambda data, name, tmp_path: PNG,
+    "another_case_file": lambda data, name, tmp_path: other_case_file(name, tmp_path),
+}
+MATRIX = [(name, fault) for name in NAMES for fault in FAULTS]
+
+
+def assert_one_line_exit_2(code, capsys, names, output=None):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2, f"exit {code}: {err}"
+    assert len(err) == 1 and any(name in err[0] for name in names), err
+    assert output is None or not output.parent.exists() or not any(output.parent.iterdir()), "output left behind"
+    return err[0]
+
+
+@pytest.mark.parametrize("name, fault", MATRIX, ids=[f"{n}-{f}" for n, f in MATRIX])
+def test_a_damaged_input_ends_in_one_line(name, fault, fast_case, tmp_path, capsys):
+    case = CASES[name]
+    paths = case.example_input(tmp_path / "input")
+    paths[0].write_bytes(FAULTS[fault](paths[0].read_bytes(), name, tmp_path))
+    output = tmp_path / "out" / OUTPUT[case.KIND.value]
+    code = main(["predict", name, "--model", str(fast_case(name).folder), "--input", *map(str, paths),
+                 "--output", str(output)])
+    assert_one_line_exit_2(code, capsys, [paths[0].name], output)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_example_input_itself_is_read_and_predicted(name, fast_case, tmp_path, capsys):
+    case = CASES[name]
+    paths = case.example_input(tmp_path / "input")
+    output = tmp_path / "out" / OUTPUT[case.KIND.value]
+    assert main(["predict", name, "--model", str(fast_case(name).folder), "--input", *map(str, paths),
+                 "--output", str(output)]) == 0, capsys.readouterr().err
+    assert output.exists()
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_model_folder_of_every_other_case_is_refused_by_name(name, command, fast_case, tmp_path, capsys):
+    paths = CASES[name].example_input(tmp_path / "input")
+    for other in NAMES:
+        if other == name:
+            continue
+        folder = fast_case(other).folder
+        args = (["predict", name, "--input", *map(str, paths), "--output",
+                 str(tmp_path / "out" / OUTPUT[CASES[name].KIND.value])] if command == "predict"
+                else ["evaluate", name, "--output", str(tmp_path / "out" / "m.csv")])
+        code = main([*args, "--model", str(folder)])
+        assert_one_line_exit_2(code, capsys, [f"is a model of case '{other}'"], tmp_path / "out" / "x")
 
 
 def write_dtm(path, values, nodata=None):
-    """A single-band float GeoTIFF in a Mars equirectangular CRS with 5 m pixels."""
     values = np.asarray(values, dtype=np.float32)
     with rasterio.open(path, "w", driver="GTiff", count=1, height=values.shape[0], width=values.shape[1],
                        dtype="float32", crs=mars_equirectangular_wkt(0.0, 0.0),
@@ -29,71 +102,26 @@ def write_dtm(path, values, nodata=None):
     return path
 
 
-def truncated(source, fraction):
-    """The bytes of ``source`` cut at ``fraction`` of its length, inside a record."""
-    data = source.read_bytes()
-    cut = int(len(data) * fraction)
-    if b"\n" in data[:cut]:  # text: cut inside a record, since a cut at a record end is a valid shorter file
-        cut = data.rfind(b"\n", 0, cut) + 5
-    return data[:cut]
+@pytest.mark.parametrize("values, nodata, message", [
+    ([[1.0]], None, "1 x 1 pixels"),
+    (np.full((16, 16), -9999.0), -9999.0, "no valid pixel"),
+    (np.full((16, 16), np.nan), None, "no valid pixel"),
+])
+def test_degenerate_rasters_are_refused(values, nodata, message, tmp_path, capsys):
+    path = write_dtm(tmp_path / "dtm.tif", values, nodata)
+    code = main(["predict", "mounds", "--input", str(path), "--output", str(tmp_path / "out" / "m.gpkg")])
+    assert message in assert_one_line_exit_2(code, capsys, ["dtm.tif"], tmp_path / "out" / "m.gpkg")
 
 
-def garbled(source):
-    data = bytearray(source.read_bytes())
-    middle = len(data) // 2
-    data[middle:middle + 48] = b"\xff\xfe garbled \x00 bytes \x01\x02 in the middle \x03\xff"
-    return bytes(data)
+@pytest.mark.parametrize("fraction", [1 / 3, 2 / 3])
+def test_a_truncated_compressed_table_is_refused(fraction, tmp_path, capsys):
+    path = tmp_path / "stereoa.csv.gz"
+    path.write_bytes(truncated((DATA_DIR / "icme" / "stereoa_2019_10min.csv.gz").read_bytes(), fraction))
+    code = main(["predict", "icme", "--input", str(path), "--output", str(tmp_path / "out" / "e.csv")])
+    assert_one_line_exit_2(code, capsys, ["stereoa.csv.gz"], tmp_path / "out" / "e.csv")
 
 
-#: case -> (the file to damage, the other input files, output suffix, faults that apply to the format).
-INPUTS = {
-    "icme": (STEREO, [], ".csv", ("empty", "cut_third", "cut_two_thirds", "garbled", "picture")),
-    "icme_cdf": (WIND[0], WIND[1:], ".csv", ("empty", "cut_third", "cut_two_thirds", "picture")),
-    "solarwind_tutorial": (STEREO, [], ".csv", ("empty", "cut_third", "picture")),
-    "mercury_boundaries": (TAB, [], ".csv", ("empty", "cut_third", "cut_two_thirds", "garbled", "picture")),
-    "mars_mounds": (None, [], ".gpkg", ("empty", "cut_third", "cut_two_thirds", "picture", "one_pixel",
-                                        "all_nodata")),
-}
-FAULTS = {
-    "empty": lambda source: b"",
-    "cut_third": lambda source: truncated(source, 1 / 3),
-    "cut_two_thirds": lambda source: truncated(source, 2 / 3),
-    "garbled": garbled,
-    "picture": lambda source: PNG,
-}
-MATRIX = [(name, fault) for name, (*_, faults) in INPUTS.items() for fault in faults]
-
-
-@pytest.fixture(scope="module")
-def dtm(tmp_path_factory):
-    rng = np.random.default_rng(0)
-    return write_dtm(tmp_path_factory.mktemp("dtm") / "scene.tif", rng.normal(0, 5, (64, 64)))
-
-
-@pytest.mark.parametrize("name, fault", MATRIX, ids=[f"{n}-{f}" for n, f in MATRIX])
-def test_a_bad_input_ends_in_one_line_and_exit_2(name, fault, dtm, tmp_path, capsys):
-    source, others, suffix, _ = INPUTS[name]
-    source = source or dtm
-    damaged = tmp_path / source.name
-    if fault == "one_pixel":
-        write_dtm(damaged, [[1.0]])
-    elif fault == "all_nodata":
-        write_dtm(damaged, np.full((16, 16), -9999.0), nodata=-9999.0)
-    else:
-        damaged.write_bytes(FAULTS[fault](source))
-    for other in others:
-        shutil.copy(other, tmp_path / other.name)
-    output = tmp_path / "out" / f"catalogue{suffix}"
-    args = ["predict", name.removesuffix("_cdf"), "--input", str(damaged),
-            *[str(tmp_path / other.name) for other in others], "--output", str(output)]
-    code = main(args)
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2, f"exit {code}: {err}"
-    assert len(err) == 1 and damaged.name in err[0], err
-    assert not output.parent.exists() or not any(output.parent.iterdir()), "a partial output was left"
-
-
-def test_evaluate_writes_its_table_into_a_new_folder(fast_case, tmp_path, capsys):
+def test_evaluate_writes_its_table_into_a_new_folder(fast_case, tmp_path):
     output = tmp_path / "new" / "metrics.csv"
     assert main(["evaluate", "solarwind_tutorial", "--model", str(fast_case("solarwind_tutorial").folder),
                  "--output", str(output)]) == 0

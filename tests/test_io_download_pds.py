@@ -1,16 +1,16 @@
 """Tests for the PDS MESSENGER MAG download, offline: a closed loopback port and a fake PDS server on 127.0.0.1."""
 
 import socket
-from pathlib import Path
 
 import pytest
 from localhttp import QuietHandler, serving
 
+from planetml_lib.datasets import DATA_DIR
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.io.download import download_messenger_mag, messenger_mag_url
 from planetml_lib.io.pds import read_messenger_mag
 
-TAB = Path(__file__).parent / "data" / "MAGMSOSCIAVG11083_01_V08.TAB"
+TAB = DATA_DIR / "mercury" / "MAGMSOSCIAVG11083_01_V08.TAB"
 
 
 class FakePds(QuietHandler):

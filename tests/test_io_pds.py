@@ -2,16 +2,16 @@
 
 import gzip
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from planetml_lib.datasets import DATA_DIR
 from planetml_lib.errors import DataFormatError, PlanetMLError
 from planetml_lib.io.pds import messenger_mag_cadence, read_messenger_mag
 from planetml_lib.testing import assert_timeseries_contract
 
-TAB = Path(__file__).parent / "data" / "MAGMSOSCIAVG11083_01_V08.TAB"
+TAB = DATA_DIR / "mercury" / "MAGMSOSCIAVG11083_01_V08.TAB"
 LINES = TAB.read_text().splitlines()
 
 

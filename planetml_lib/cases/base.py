@@ -77,6 +77,7 @@ SURFACE = {
     "train": ("config", "data"),
     "load_trained": ("folder",),  # folder=None: the model shipped with PlanetML
     "read_input": ("paths", "options"),
+    "example_input": ("folder",),  # writes a small valid input for read_input (real format); returns its paths
     "predict": ("trained", "data"),
     "write_output": ("result", "path"),
     "evaluate": ("trained", "data", "allow_training_data"),

@@ -31,6 +31,7 @@ from planetml_lib.cases.solarwind_detection import (
     build_model,
     crossval_folds,
     evaluate,
+    example_input,
     fit_network,
     load_data,
     out_of_fold_probability,
@@ -144,5 +145,6 @@ def base_rate_table(trained, datasets):
     return pd.DataFrame(rows)
 
 
-__all__ = ["KIND", "LABEL", "METRIC_LEVELS", "build_model", "crossval_folds", "evaluate", "fit_network", "load_data",
+__all__ = ["KIND", "LABEL", "METRIC_LEVELS", "build_model", "crossval_folds", "evaluate", "example_input",
+           "fit_network", "load_data",
            "out_of_fold_probability", "plot_results", "predict", "read_input", "train_final", "write_output"]

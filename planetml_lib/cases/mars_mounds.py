@@ -19,6 +19,7 @@ prediction and the result resampled back, so mounds keep the size in pixels the 
 import dataclasses
 import sys
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ from planetml_lib.device import model_device
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate.objects import evaluate_pixels, mask_to_polygons, match_objects, object_scores
 from planetml_lib.evaluate.thresholds import choose_threshold
-from planetml_lib.io.geotiff import read_geotiff
+from planetml_lib.io.geotiff import read_geotiff, write_geotiff
 from planetml_lib.models import create_model
 from planetml_lib.preprocess.images import predict_tiled, scale_to_unit, spatial_block_split, to_tiles
 from planetml_lib.preprocess.terrain import hillshade, terrain_channels
@@ -159,6 +160,12 @@ def read_input(paths, **options):
     units = "1" if image else "m"
     scene = xr.Dataset({name: raster.isel(band=0, drop=True).assign_attrs(units=units)}, attrs=raster.attrs)
     return scene.assign_attrs(pixel_m=_pixel_size(scene, pixel_m, paths[0]), name=str(paths[0]))
+
+
+def example_input(folder):
+    """Write the DTM of a small SIMULATED scene (96 px of 5 m, Mars equirectangular) as a GeoTIFF in ``folder``."""
+    scene = simulate_scene(Config(), seed=Config.test_seed, pixel_m=5.0, size=96)
+    return [write_geotiff(scene["dtm"], Path(folder) / "example_dtm.tif")]
 
 
 def _pixel_size(scene, pixel_m, source):

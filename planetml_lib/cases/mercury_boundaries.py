@@ -15,8 +15,10 @@ Cadence: the PDS 10-second product (4,320 samples per 12-hour orbit), windows of
 """
 
 import dataclasses
+import shutil
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -158,6 +160,13 @@ def read_input(paths, **options):
     orbits = load_messenger_orbits()
     index = np.searchsorted(orbits["start"].values, ds["time"].values, side="right") - 1
     return ds.assign_coords(orbit=("time", orbits["orbit"].values[np.clip(index, 0, None)]))
+
+
+def example_input(folder):
+    """Copy the shipped PDS table in the real MAG layout (a minute of SIMULATED field) into ``folder``; return it."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copy(DATA_DIR / "mercury" / "MAGMSOSCIAVG11083_01_V08.TAB", folder))]
 
 
 def prepare_for_model(ds, config):

@@ -14,7 +14,9 @@ How each network learns (targets, loss, output to probability) is its registered
 """
 
 import dataclasses
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,6 +35,7 @@ from planetml_lib.cases.series_detection import (
     score_detection,
 )
 from planetml_lib.cases.trained import TrainedModel
+from planetml_lib.datasets import DATA_DIR
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate import choose_event_postprocessing
 from planetml_lib.io.cdf import read_cdaweb
@@ -108,6 +111,14 @@ def read_input(paths, **options):
     else:
         raise PlanetMLError(f"expected one CSV file or CDF files, got {paths}")
     return regularize(add_derived_features(ds), freq)
+
+
+def example_input(folder):
+    """Copy the shipped Wind CDAWeb CDF files (field and plasma, 10-12 May 2024) into ``folder``; return their paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    shipped = sorted((DATA_DIR / "icme" / "cdaweb_wind_2024-05").glob("*.cdf"))
+    return [Path(shutil.copy(path, folder)) for path in shipped]
 
 
 def model_options(config):

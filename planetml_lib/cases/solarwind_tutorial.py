@@ -20,6 +20,7 @@ from planetml_lib.cases.solarwind_detection import (
     METRIC_LEVELS,
     build_model,
     evaluate,
+    example_input,
     load_data,
     plot_results,
     predict,
@@ -61,5 +62,5 @@ def load_trained(folder=None):
     return _trained.load_trained(folder, sys.modules[__name__])
 
 
-__all__ = ["KIND", "METRIC_LEVELS", "build_model", "evaluate", "load_data", "plot_results", "predict", "read_input",
-           "write_output"]
+__all__ = ["KIND", "METRIC_LEVELS", "build_model", "evaluate", "example_input", "load_data", "plot_results", "predict",
+           "read_input", "write_output"]

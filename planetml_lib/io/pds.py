@@ -174,7 +174,8 @@ def read_messenger_mag(path: str | os.PathLike | Sequence[str | os.PathLike]) ->
     Examples
     --------
     >>> from pathlib import Path
-    >>> ds = read_messenger_mag(Path("tests/data/MAGMSOSCIAVG11083_01_V08.TAB"))
+    >>> from planetml_lib.datasets import DATA_DIR
+    >>> ds = read_messenger_mag(DATA_DIR / "mercury" / "MAGMSOSCIAVG11083_01_V08.TAB")
     >>> ds.attrs["cadence"], ds["bx"].attrs["units"], ds.sizes["time"]
     ('1s', 'nT', 60)
     """
