@@ -2,8 +2,9 @@
 
 For each ``notebooks/<case>/dashboard.ipynb``: the page asks nothing of another host (offline
 first; such a request is refused here, so it cannot hang the page), the widgets render, changing
-an input updates the results within seconds, no error shows in the page or the server log, and a
-screenshot is kept in ``tests/artifacts/<case>_dashboard.png``.
+an input updates the results within seconds, no error shows in the page or the server log, a
+screenshot is kept in ``tests/artifacts/<case>_dashboard.png``, and a damaged upload (the case's
+``example_input`` with its header garbled) shows one message naming the file while the figures stay.
 """
 
 import os
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from planetml_lib.cases import CASES
 from planetml_lib.dashboards.serve import list_dashboards, voila_command
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.testing import free_port, wait_for_port
@@ -32,6 +34,7 @@ UPDATE_TIMEOUT_MS = 10_000
 # What a dashboard shows, as one string: HTML outputs (tables, status lines) and figures (image data).
 RESULTS_JS = """() => Array.from(document.querySelectorAll('.widget-html-content, .jupyter-widgets img'))
     .map(e => e.tagName === 'IMG' ? e.src : e.textContent).join('\\n')"""
+IMAGES_JS = "() => Array.from(document.querySelectorAll('.jupyter-widgets img')).map(e => e.src).join('\\n')"
 ERROR_MARKS = ("There was an error when executing cell", "⚠")
 LOAD_TIMEOUT_MS = 90_000
 
@@ -147,6 +150,30 @@ def assert_no_error_shown(page, log):
         assert mark not in text, f"the page shows an error:\n{text}\n--- Voila log ---\n{log.read_text()}"
 
 
+def upload_damaged_file(page, case, folder):
+    """Upload the case's example input with its header garbled; return the file's name."""
+    path = CASES[case].example_input(folder)[0]
+    path.write_bytes(b"\xff\xfe garbled header \x00" * 4 + path.read_bytes()[88:])
+    with page.expect_file_chooser() as chooser:  # the upload button makes its file input on click
+        page.locator(".widget-upload").first.click()
+    chooser.value.set_files(str(path))
+    return path.name
+
+
+def assert_upload_fault_is_shown_and_data_kept(page, case, tmp_path, log):
+    """A damaged upload: one message naming the file appears in the page; the figures stay as they were."""
+    figures = page.evaluate(IMAGES_JS)
+    name = upload_damaged_file(page, case, tmp_path / "upload")
+    try:
+        page.wait_for_function("name => document.body.innerText.includes('⚠') && "
+                               "document.body.innerText.includes(name)", arg=name, timeout=UPDATE_TIMEOUT_MS)
+    except PlaywrightTimeoutError:
+        pytest.fail(f"no message for the damaged upload {name}\n--- Voila log ---\n{log.read_text()}")
+    message = [line for line in page.inner_text("body").splitlines() if "⚠" in line]
+    assert len(message) == 1 and "unexpected" not in message[0], message
+    assert page.evaluate(IMAGES_JS) == figures, "a damaged upload changed the figures"
+
+
 @pytest.mark.parametrize("case", list(DASHBOARDS))
 def test_dashboard_renders_and_updates_in_a_browser(case, page, tmp_path):
     log = tmp_path / "voila.log"
@@ -169,6 +196,7 @@ def test_dashboard_renders_and_updates_in_a_browser(case, page, tmp_path):
         assert changed, "no input to change: teach this test how to drive the dashboard"
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / f"{case}_dashboard.png", full_page=True)
+        assert_upload_fault_is_shown_and_data_kept(page, case, tmp_path, log)
     assert "Traceback" not in log.read_text(), log.read_text()
     assert not refused, f"the page asked other hosts for: {refused}"
 
