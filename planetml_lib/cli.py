@@ -63,12 +63,12 @@ def _cmd_train(args):
 
 
 def _cmd_evaluate(args):
-    from planetml_lib.cases import get_case
-    from planetml_lib.io.atomic import atomic_write
-
     _require_files([args.model] if args.model else [], "model folder")
     if args.output is not None and args.output.suffix.lower() != ".csv":
         raise PlanetMLError(f"{args.output}: the metrics table is written as CSV; use a .csv suffix")
+    from planetml_lib.cases import get_case
+    from planetml_lib.io.atomic import atomic_write
+
     case = get_case(args.case)
     trained = case.load_trained(args.model)
     metrics = case.evaluate(trained, case.load_data(trained.config)["test"],
