@@ -4,6 +4,8 @@ line naming the file and the problem, exit code 2, and no output file.
 
 Rows come from the case contract (each case's ``example_input``), so a new case adds its own."""
 
+import gzip
+
 import numpy as np
 import pytest
 import rasterio
@@ -119,6 +121,23 @@ def test_a_truncated_compressed_table_is_refused(fraction, tmp_path, capsys):
     path.write_bytes(truncated((DATA_DIR / "icme" / "stereoa_2019_10min.csv.gz").read_bytes(), fraction))
     code = main(["predict", "icme", "--input", str(path), "--output", str(tmp_path / "out" / "e.csv")])
     assert_one_line_exit_2(code, capsys, ["stereoa.csv.gz"], tmp_path / "out" / "e.csv")
+
+
+def test_a_table_of_fill_values_only_is_refused(tmp_path, capsys):
+    lines = gzip.decompress((DATA_DIR / "icme" / "stereoa_2019_10min.csv.gz").read_bytes()).decode().splitlines()
+    rows = [line.split(",") for line in lines[1:200]]
+    path = tmp_path / "fill.csv"
+    path.write_text("\n".join([lines[0]] + [",".join([row[0], *[""] * (len(row) - 2), row[-1]]) for row in rows]))
+    code = main(["predict", "icme", "--input", str(path), "--output", str(tmp_path / "out" / "e.csv")])
+    assert "no valid magnetic-field sample" in assert_one_line_exit_2(code, capsys, ["fill.csv"])
+
+
+def test_a_pds_table_too_short_for_the_model_cadence_is_refused(tmp_path, capsys):
+    table = DATA_DIR / "mercury" / "MAGMSOSCIAVG11083_01_V08.TAB"
+    path = tmp_path / table.name
+    path.write_bytes(table.read_bytes().splitlines(keepends=True)[0])
+    code = main(["predict", "mercury", "--input", str(path), "--output", str(tmp_path / "out" / "c.csv")])
+    assert "give at least two" in assert_one_line_exit_2(code, capsys, [table.name])
 
 
 def test_evaluate_writes_its_table_into_a_new_folder(fast_case, tmp_path):

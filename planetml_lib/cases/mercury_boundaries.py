@@ -177,6 +177,10 @@ def prepare_for_model(ds, config):
     if VALID in ds:
         return ds
     table = ds.reset_coords().to_dataframe().resample(config.cadence).mean()
+    n_valid = int(np.isfinite(table["bx"]).sum())
+    if n_valid < 2:
+        raise PlanetMLError(f"{ds.attrs.get('source', 'the data')}: holds {n_valid} valid sample(s) at the "
+                            f"model's cadence {config.cadence}; give at least two (a longer file)")
     averaged = xr.Dataset.from_dataframe(table.rename_axis("time")).assign_attrs(ds.attrs)
     for name in ds.data_vars:
         averaged[name].attrs = ds[name].attrs

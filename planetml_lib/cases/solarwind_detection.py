@@ -110,6 +110,9 @@ def read_input(paths, **options):
         ds = read_solarwind_csv(paths[0])
     else:
         raise PlanetMLError(f"expected one CSV file or CDF files, got {paths}")
+    if not any(np.isfinite(ds[v].values).any() for v in MAGNETIC_FEATURES if v in ds):
+        raise PlanetMLError(f"{ds.attrs.get('source', paths)}: has no valid magnetic-field sample (all empty or "
+                            "fill values)")
     return regularize(add_derived_features(ds), freq)
 
 
