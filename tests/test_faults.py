@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
+from damage import DAMAGE, truncated
 
 from planetml_lib.cases import CASES
 from planetml_lib.cli import main
@@ -17,17 +18,7 @@ from planetml_lib.datasets import DATA_DIR
 from planetml_lib.simulate.mars_terrain import mars_equirectangular_wkt
 
 NAMES = sorted(CASES)
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + bytes(64)
 OUTPUT = {"interval_events": "catalogue.csv", "raster_objects": "objects.gpkg"}
-
-
-def truncated(data, fraction):
-    """``data`` cut at ``fraction`` of its length; in text, inside a record (a cut at a record end
-    leaves a valid shorter file)."""
-    cut = int(len(data) * fraction)
-    if b"\n" in data[:cut]:
-        cut = data.rfind(b"\n", 0, cut) + 5
-    return data[:cut]
 
 
 def other_case_file(name, tmp_path):
@@ -40,14 +31,8 @@ def other_case_file(name, tmp_path):
     raise AssertionError("every case reads the same format")
 
 
-FAULTS = {
-    "empty": lambda data, name, tmp_path: b"",
-    "truncated_third": lambda data, name, tmp_path: truncated(data, 1 / 3),
-    "truncated_two_thirds": lambda data, name, tmp_path: truncated(data, 2 / 3),
-    "garbled_header": lambda data, name, tmp_path: b"\xff\xfe garbled \x00\x01 header bytes \x02\xff" * 2 + data[64:],
-    "picture": lambda data, name, tmp_path: PNG,
-    "another_case_file": lambda data, name, tmp_path: other_case_file(name, tmp_path),
-}
+FAULTS = {**{name: lambda data, case, tmp_path, damage=damage: damage(data) for name, damage in DAMAGE.items()},
+          "another_case_file": lambda data, case, tmp_path: other_case_file(case, tmp_path)}
 MATRIX = [(name, fault) for name in NAMES for fault in FAULTS]
 
 

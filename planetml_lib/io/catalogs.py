@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from planetml_lib.errors import DataFormatError, PlanetMLError
-from planetml_lib.io.tables import build_events, integers, parse_times, read_table
+from planetml_lib.io.tables import build_events, integers, parse_times, read_table, require_complete
 
 #: Philpott et al. (2020) boundary numbers paired into crossing intervals,
 #: (first, second) in time order: 1/2 bow shock outer/inner (inbound),
@@ -269,6 +269,7 @@ def read_messenger_orbits(path: str | os.PathLike) -> pd.DataFrame:
     """
     names = ["orbit", "Date0", "ut0", "Date1", "ut1"]
     table = read_table(path, names, first_line=1, sep=r"\s+", header=None, names=names)
+    require_complete(table, path)
     frame = pd.DataFrame(
         {
             "start": _winslow_times(table, "Date0", "ut0", path).dt.round("s"),

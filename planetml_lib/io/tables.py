@@ -37,11 +37,13 @@ def read_table(
     PlanetMLError
         If the file does not exist.
     DataFormatError
-        If pandas cannot parse it or a column of ``required`` is missing.
+        If the file is empty, pandas cannot parse it or a column of ``required`` is missing.
     """
     path = Path(path)
     if not path.is_file():
         raise PlanetMLError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise DataFormatError(f"{path}: empty file")
     try:
         table = pd.read_csv(path, **read_csv_options)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError,
@@ -51,6 +53,16 @@ def read_table(
     require_columns(table, required, path)
     table.index = pd.RangeIndex(first_line, first_line + len(table))
     return table
+
+
+def require_complete(table: pd.DataFrame, path) -> None:
+    """Raise DataFormatError naming the first line with an empty field (a table whose rows are all
+    full, such as a fixed-column list: an empty field there is a damaged or truncated line)."""
+    empty = table.isna().any(axis=1)
+    if empty.any():
+        line = empty.idxmax()
+        raise DataFormatError(f"{path}: line {line} has empty fields {list(table.columns[table.loc[line].isna()])} "
+                              "(a damaged or truncated file?)")
 
 
 def parse_times(values: pd.Series, source, column: str, allow_missing: bool = False) -> pd.Series:

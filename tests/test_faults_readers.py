@@ -1,0 +1,97 @@
+"""The fault matrix of the readers: every public ``read_*`` of ``planetml_lib.io`` meets empty, truncated,
+garbled and wrong-kind copies of a good file in its format and answers with one PlanetMLError line
+naming the file. A new reader fails ``test_every_reader_is_in_the_matrix`` until it has a row."""
+
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import pytest
+from damage import DAMAGE
+
+import planetml_lib.io
+from planetml_lib.cases import CASES
+from planetml_lib.datasets import DATA_DIR
+from planetml_lib.errors import PlanetMLError
+from planetml_lib.io.catalogs import (
+    read_cluster_crossings,
+    read_icmecat,
+    read_messenger_orbits,
+    read_philpott,
+    read_winslow,
+)
+from planetml_lib.io.cdf import read_cdaweb, read_cdf
+from planetml_lib.io.export import read_catalog, write_catalog
+from planetml_lib.io.geotiff import read_geotiff, read_outlines, write_objects
+from planetml_lib.io.pds import read_messenger_mag
+from planetml_lib.io.solarwind import read_solarwind_csv
+from planetml_lib.io.tables import read_table
+
+TEST_DATA = Path(__file__).parent / "data"
+WIND = sorted((DATA_DIR / "icme" / "cdaweb_wind_2024-05").glob("*.cdf"))
+
+
+def _catalogue(folder, suffix):
+    events = read_icmecat(TEST_DATA / "icmecat_v20_excerpt.csv")
+    return write_catalog(events, folder / f"events{suffix}")
+
+
+def _outlines(folder):
+    case = CASES["mars_mounds"]
+    fast = case.Config.fast()
+    scene = case.simulate_scene(fast, seed=1, pixel_m=5.0, size=96)
+    return write_objects(case.true_mounds(scene), folder / "mounds.geojson")
+
+
+#: reader name -> (the reader called on one path, a function writing a good file into a folder).
+READERS = {
+    "read_icmecat": (read_icmecat, lambda folder: TEST_DATA / "icmecat_v20_excerpt.csv"),
+    "read_philpott": (read_philpott, lambda folder: TEST_DATA / "philpott2020_boundaries_excerpt.csv"),
+    "read_winslow": (read_winslow, lambda folder: TEST_DATA / "winslow_james_bowshock_excerpt.dat"),
+    "read_messenger_orbits": (read_messenger_orbits, lambda folder: TEST_DATA / "messenger_orbits_excerpt.dat"),
+    "read_cluster_crossings": (read_cluster_crossings,
+                               lambda folder: TEST_DATA / "cluster_bowshock_crossings_excerpt.txt"),
+    "read_solarwind_csv": (read_solarwind_csv, lambda folder: TEST_DATA / "stereoa_2019_excerpt.csv"),
+    "read_table": (lambda path: read_table(path, ["time_utc"]), lambda folder: TEST_DATA / "stereoa_2019_excerpt.csv"),
+    "read_cdf": (read_cdf, lambda folder: WIND[0]),
+    "read_cdaweb": (lambda path: read_cdaweb([path, *WIND[1:]]), lambda folder: WIND[0]),
+    "read_messenger_mag": (read_messenger_mag, lambda folder: DATA_DIR / "mercury" / "MAGMSOSCIAVG11083_01_V08.TAB"),
+    "read_catalog": (read_catalog, lambda folder: _catalogue(folder, ".xml")),
+    "read_geotiff": (read_geotiff, lambda folder: CASES["mars_mounds"].example_input(folder)[0]),
+    "read_outlines": (read_outlines, _outlines),
+}
+
+
+#: read_table is the generic helper under the table readers: it checks columns, not values, so a row
+#: cut short (its last fields empty) is for the reader of each format to refuse.
+NOT_ITS_JOB = {("read_table", "truncated_third"), ("read_table", "truncated_two_thirds")}
+MATRIX = [(reader, fault) for reader in READERS for fault in DAMAGE if (reader, fault) not in NOT_ITS_JOB]
+
+
+def public_readers():
+    """Every public ``read_*`` function defined in a module of ``planetml_lib.io``."""
+    names = set()
+    for info in pkgutil.iter_modules(planetml_lib.io.__path__):
+        module = importlib.import_module(f"planetml_lib.io.{info.name}")
+        names |= {name for name, value in vars(module).items() if name.startswith("read_")
+                  and inspect.isfunction(value) and value.__module__ == module.__name__}
+    return names
+
+
+def test_every_reader_is_in_the_matrix():
+    assert public_readers() == set(READERS)
+
+
+@pytest.mark.parametrize("reader, fault", MATRIX, ids=[f"{r}-{f}" for r, f in MATRIX])
+def test_a_damaged_file_gives_one_line_naming_it(reader, fault, tmp_path):
+    read, good = READERS[reader]
+    source = good(tmp_path)
+    read(source)  # the row's good file reads
+    damaged = tmp_path / "damaged" / source.name
+    damaged.parent.mkdir()
+    damaged.write_bytes(DAMAGE[fault](source.read_bytes()))
+    with pytest.raises(PlanetMLError) as error:
+        read(damaged)
+    message = str(error.value)
+    assert damaged.name in message and "\n" not in message, message
