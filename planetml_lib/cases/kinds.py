@@ -5,7 +5,7 @@ against training data look a case's :class:`~planetml_lib.cases.base.Kind` up he
 inspecting the case. A kind that no case uses yet has no entry; its first case adds one.
 
 Data records (:func:`data_records`) describe what a model was trained, validated and tested
-on, in the model's metadata: for a time series one record per contiguous stretch (or orbit)
+on, in the model's metadata: for a time series one record per series (or per orbit)
 with its source and time range; for rasters one record per scene with its source and seed.
 :func:`data_role` tells whether new data lie inside them.
 """
@@ -40,9 +40,9 @@ def _series_source(ds):
 
 
 def _series_inside(records, ds):
-    """Whether a stretch (or orbit) of ``ds`` shares time with a record of the same source.
+    """Whether ``ds`` (or one of its orbits) shares time with a record of the same source.
 
-    Stretch by stretch: orbits spread over the same year as the training orbits are not inside them.
+    Orbit by orbit: orbits spread over the same year as the training orbits are not inside them.
     """
     return any(r["source"] == own["source"] and r["start"] <= own["end"] and r["end"] >= own["start"]
                for own in _series_records(ds) for r in records)
