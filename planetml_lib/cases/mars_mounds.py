@@ -16,7 +16,6 @@ raster with pixels outside ``Config.pixel_range_m`` is resampled into that range
 prediction and the result resampled back, so mounds keep the size in pixels the model knows.
 """
 
-import dataclasses
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -296,9 +295,8 @@ def train_on_tiles(config, data, tiles):
     threshold, _ = choose_threshold(y_val.ravel() > 0, val_probability.ravel(), metric="IoU",
                                     candidates=np.round(np.arange(0.2, 0.81, 0.05), 2))
     val_scores = evaluate_pixels(y_val, val_probability, threshold=threshold).set_index("metric")["value"]
-    metadata = ModelMetadata(
-        case=NAME, kind=KIND.value, model=config.model, model_options=model_options(config),
-        config=dataclasses.asdict(config), simulated=True, simulation=SIMULATION,
+    metadata = ModelMetadata.of(
+        NAME, KIND, config, model_options(config), simulation=SIMULATION,
         inputs={"inputs": config.inputs, "channels": INPUTS[config.inputs], "units": "m" if config.inputs == "dtm"
                 else "1", "pixel_m": list(config.pixel_range_m), "tile": config.tile,
                 "scaling": "each tile's 2-98 % range to [-1, 1]"},

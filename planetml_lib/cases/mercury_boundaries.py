@@ -14,7 +14,6 @@ PDS files (``MAGMSOSCIAVG*.TAB``) are read by :func:`read_input` for prediction.
 Cadence: the PDS 10-second product (4,320 samples per 12-hour orbit), windows of 1 hour.
 """
 
-import dataclasses
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -224,9 +223,8 @@ def fit_model(config, train_sets, val_set, epochs=None, test_set=None):
     chosen, grid = choose_postprocessing(config, model, scaler, weights.tolist(), val_set)
     validation_scores = chosen.pop("validation")
     splits = {"train": train, "validation": val_set} | ({} if test_set is None else {"test": test_set})
-    metadata = ModelMetadata(
-        case=NAME, kind=KIND.value, model=config.model, model_options=model_options(config),
-        config=dataclasses.asdict(config), simulated=True, simulation=SIMULATION,
+    metadata = ModelMetadata.of(
+        NAME, KIND, config, model_options(config), simulation=SIMULATION,
         inputs={"variables": list(config.variables), "units": {v: train[v].attrs.get("units", "")
                                                                for v in config.variables},
                 "cadence": config.cadence, "window": config.window, "class_names": list(REGIONS)},

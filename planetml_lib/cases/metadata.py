@@ -70,6 +70,14 @@ class ModelMetadata:
     created_utc: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     schema_version: int = SCHEMA_VERSION
 
+    @classmethod
+    def of(cls, case, kind, config, model_options, simulation="", **fields):
+        """The metadata of a model of ``case`` (registry name) and ``kind`` trained with the case
+        ``config`` and network ``model_options``; ``simulation`` says what was simulated ("" for
+        real data, and then ``simulated`` is False). ``fields``: the other fields."""
+        return cls(case=case, kind=str(kind), model=config.model, model_options=model_options,
+                   config=dataclasses.asdict(config), simulated=bool(simulation), simulation=simulation, **fields)
+
     def to_dict(self):
         """Plain JSON values (tuples as lists, numpy numbers as Python ones, NaN as None), as written."""
         return plain_json(dataclasses.asdict(self))

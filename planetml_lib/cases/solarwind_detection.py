@@ -13,7 +13,6 @@ How each network learns (targets, loss, output to probability) is its registered
 :class:`DetectionConfig` and its name.
 """
 
-import dataclasses
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,9 +251,8 @@ def choose_postprocessing(config, data, model, scaler, best_epoch):
 
 def _metadata(name, config, scaler, units, history, postprocessing, data, **record):
     """The model's :class:`ModelMetadata` (``record``: ``postprocessing_chosen_on`` and ``metrics``)."""
-    return ModelMetadata(
-        case=name, kind=KIND.value, model=config.model, model_options=model_options(config),
-        config=dataclasses.asdict(config), simulated=False, simulation="",
+    return ModelMetadata.of(
+        name, KIND, config, model_options(config),
         inputs={"variables": list(config.variables), "units": units, "cadence": config.freq,
                 "window": config.window, "class_names": list(CLASS_NAMES)},
         data=data, normalisation=scaler.get_state(), postprocessing=postprocessing,

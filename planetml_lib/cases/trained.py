@@ -53,7 +53,7 @@ def shipped_model(case, variant=None):
     return case.SHIPPED_MODELS[variant]
 
 
-def load_trained(folder, case, device=None):
+def load_trained(folder, case):
     """Load a model folder of ``case`` (a case module) written by :meth:`TrainedModel.save`.
 
     Parameters
@@ -62,11 +62,11 @@ def load_trained(folder, case, device=None):
         None loads the model shipped with the case (:func:`shipped_model`).
     case : module
         The case the folder must belong to; a folder of another case is refused by name.
-    device : str or torch.device, optional
-        See :func:`planetml_lib.device.get_device`.
+
+    The network goes to :func:`planetml_lib.device.get_device`'s device.
     """
     folder = shipped_model(case) if folder is None else Path(folder)
-    model, values, _ = load_model(folder, device=device)
+    model, values, _ = load_model(folder)
     metadata = ModelMetadata.from_dict(values, source=f"{folder}/config.json")
     if metadata.case != case.NAME:
         raise PlanetMLError(f"{folder}: is a model of case {metadata.case!r}, not {case.NAME!r}")
