@@ -2,6 +2,7 @@
 garbled and wrong-kind copies of a good file in its format and answers with one PlanetMLError line
 naming the file. A new reader fails ``test_every_reader_is_in_the_matrix`` until it has a row."""
 
+import gzip
 import importlib
 import inspect
 import pkgutil
@@ -24,6 +25,7 @@ from planetml_lib.io.catalogs import (
 from planetml_lib.io.cdf import read_cdaweb, read_cdf
 from planetml_lib.io.export import read_catalog, write_catalog
 from planetml_lib.io.geotiff import read_geotiff, read_outlines, write_objects
+from planetml_lib.io.omni import read_omni2
 from planetml_lib.io.pds import read_messenger_mag
 from planetml_lib.io.solarwind import read_solarwind_csv
 from planetml_lib.io.tables import read_table
@@ -35,6 +37,12 @@ WIND = sorted((DATA_DIR / "icme" / "cdaweb_wind_2024-05").glob("*.cdf"))
 def _catalogue(folder, suffix):
     events = read_icmecat(TEST_DATA / "icmecat_v20_excerpt.csv")
     return write_catalog(events, folder / f"events{suffix}")
+
+
+def _omni2(folder):
+    path = folder / "omni2_2017.dat"  # as the archive serves it: text, so damage cuts lines, not gzip blocks
+    path.write_bytes(gzip.decompress((TEST_DATA / "omni2_2017_jan.dat.gz").read_bytes()))
+    return path
 
 
 def _outlines(folder):
@@ -53,6 +61,7 @@ READERS = {
     "read_cluster_crossings": (read_cluster_crossings,
                                lambda folder: TEST_DATA / "cluster_bowshock_crossings_excerpt.txt"),
     "read_solarwind_csv": (read_solarwind_csv, lambda folder: TEST_DATA / "stereoa_2019_excerpt.csv"),
+    "read_omni2": (read_omni2, _omni2),
     "read_table": (lambda path: read_table(path, ["time_utc"]), lambda folder: TEST_DATA / "stereoa_2019_excerpt.csv"),
     "read_cdf": (read_cdf, lambda folder: WIND[0]),
     "read_cdaweb": (lambda path: read_cdaweb([path, *WIND[1:]]), lambda folder: WIND[0]),

@@ -24,6 +24,7 @@ _HOMES = {
     "read_icmecat": "catalogs",
     "read_messenger_mag": "pds",
     "read_messenger_orbits": "catalogs",
+    "read_omni2": "omni",
     "read_philpott": "catalogs",
     "read_solarwind_csv": "solarwind",
     "read_winslow": "catalogs",
