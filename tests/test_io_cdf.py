@@ -66,7 +66,7 @@ def test_read_cdf_real_wind_mfi_vector_split_and_fills():
     assert ds.sizes["time"] == 3600
     assert ds["time"].values[0] == np.datetime64("2024-05-10T00:00:30")
     assert ds.attrs == {"spacecraft": "Wind", "frame": "GSM", "source": MFI.name,
-                        "logical_source": "WI_H0S_MFI", "cadence": "min"}
+                        "logical_source": "WI_H0S_MFI", "cadence": "1min"}
     assert ds["bz"].attrs["units"] == "nT" and ds["bz"].attrs["cdf_variable"] == "BGSM"
     raw = cdflib.CDF(MFI).varget("BGSM")
     assert int(sum(ds[c].isnull().sum() for c in ("bx", "by", "bz"))) == int((raw == np.float32(FILL)).sum()) == 9

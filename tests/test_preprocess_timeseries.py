@@ -13,6 +13,7 @@ from planetml_lib.preprocess import (
     from_windows,
     regularize,
     split_by_time,
+    to_cadence,
     to_windows,
 )
 
@@ -226,3 +227,34 @@ def test_scaler_log_variables_round_trip_and_state():
     np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(ds))["bt"].values[:3], [1, 10, 100])
     again = DatasetScaler.from_state(json.loads(json.dumps(scaler.get_state())))
     np.testing.assert_allclose(again.transform(ds)["bt"].values, scaled, equal_nan=True)
+
+
+def _ten_minute(values, start="2019-01-01"):
+    time = pd.date_range(start, periods=len(values), freq="10min")
+    return xr.Dataset({"bt": ("time", np.asarray(values, float), {"units": "nT"})}, coords={"time": time})
+
+
+def test_to_cadence_averages_bins_labelled_by_their_start_and_keeps_units():
+    hourly = to_cadence(_ten_minute([1, 2, 3, 4, 5, 6, 10, 10, 10, 10, 10, 10]), "1h")
+    assert list(hourly.indexes["time"]) == list(pd.to_datetime(["2019-01-01 00:00", "2019-01-01 01:00"]))
+    assert hourly["bt"].values.tolist() == [3.5, 10.0] and hourly["bt"].attrs["units"] == "nT"
+    assert hourly.attrs["cadence"] == "1h" and hourly["valid"].values.all()
+
+
+def test_to_cadence_needs_the_stated_share_of_a_bin():
+    values = [1, 1, 1, np.nan, np.nan, np.nan, 1, 1, np.nan, np.nan, np.nan, np.nan]
+    assert to_cadence(_ten_minute(values), "1h", min_fraction=0.5)["valid"].values.tolist() == [True, False]
+    assert to_cadence(_ten_minute(values), "1h", min_fraction=0.3)["valid"].values.tolist() == [True, True]
+
+
+def test_to_cadence_refuses_a_coarser_or_incommensurate_series():
+    with pytest.raises(PlanetMLError, match="coarser than the model's"):
+        to_cadence(_ten_minute(range(12)), "5min")
+    with pytest.raises(PlanetMLError, match="does not divide"):
+        to_cadence(_ten_minute(range(12)), "25min")
+
+
+def test_regularize_defaults_to_the_series_own_cadence():
+    ds = _ten_minute(range(6)).isel(time=[0, 1, 2, 4, 5])
+    assert regularize(ds).attrs["cadence"] == "10min" and regularize(ds)["valid"].values.tolist() == [
+        True, True, True, False, True, True]

@@ -261,7 +261,7 @@ def read_cdf(
     >>> from planetml_lib.datasets import DATA_DIR
     >>> ds = read_cdf(DATA_DIR / "icme/cdaweb_wind_2024-05/wi_h0s_mfi_20240510_20240512.cdf", {"BGSM": "b"})
     >>> list(ds.data_vars), ds["bx"].attrs["units"], ds.attrs["cadence"]
-    (['bx', 'by', 'bz'], 'nT', 'min')
+    (['bx', 'by', 'bz'], 'nT', '1min')
     """
     path = Path(path)
     with _reading(path) as cdf:

@@ -18,7 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from planetml_lib.errors import DataFormatError
-from planetml_lib.io.tables import parse_times, read_table
+from planetml_lib.io.tables import cadence_string, parse_times, read_table
 
 #: Known variables: name -> (units, long name).
 VARIABLES = {
@@ -80,7 +80,7 @@ def _cadence(time: pd.Series) -> str:
     """Median sampling step as a pandas frequency string (e.g. "10min")."""
     if len(time) < 2:
         return "unknown"
-    return pd.tseries.frequencies.to_offset(time.diff().median()).freqstr
+    return cadence_string(time.diff().median())
 
 
 def _check_columns(table: pd.DataFrame, source) -> list[str]:

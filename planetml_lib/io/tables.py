@@ -136,3 +136,11 @@ def integers(values: pd.Series, source, column: str) -> pd.Series:
             f"{source}: non-integer {values[line]!r} in column '{column}' at line {line}"
         )
     return numbers.astype("int64")
+
+
+def cadence_string(step):
+    """A Timedelta as the frequency string the shipped data use: ``"1h"``, ``"10min"``, ``"92s"``."""
+    for unit, name in (("1h", "h"), ("1min", "min"), ("1s", "s")):
+        if step % pd.Timedelta(unit) == pd.Timedelta(0):
+            return f"{step // pd.Timedelta(unit)}{name}"
+    return pd.tseries.frequencies.to_offset(step).freqstr

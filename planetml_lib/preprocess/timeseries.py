@@ -8,8 +8,10 @@ variable that :func:`regularize` adds, so models and metrics can see them.
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from planetml_lib.errors import PlanetMLError
+from planetml_lib.io.tables import cadence_string
 
 SCALER_METHODS = ("standard", "robust")
 
@@ -33,7 +35,7 @@ def check_variables(ds, names):
         raise PlanetMLError(f"variable(s) {missing} not in dataset (has {list(ds.data_vars)})")
 
 
-def regularize(ds, freq):
+def regularize(ds, freq=None):
     """Put a time series on a regular grid without interpolating.
 
     The grid runs from the first to the last sample, with points at whole
@@ -46,8 +48,9 @@ def regularize(ds, freq):
     ----------
     ds : xr.Dataset
         Time series with dimension ``time``, possibly irregular or with gaps.
-    freq : str
-        Grid step as a fixed pandas frequency, e.g. ``"1min"``, ``"10min"``, ``"1h"``.
+    freq : str, optional
+        Grid step as a fixed pandas frequency, e.g. ``"1min"``, ``"10min"``, ``"1h"``;
+        default the series' own cadence (:func:`cadence_of`).
 
     Returns
     -------
@@ -73,6 +76,7 @@ def regularize(ds, freq):
     times = time_index(ds)
     if times.size == 0:
         raise PlanetMLError("cannot regularize an empty dataset (no time samples)")
+    freq = freq or cadence_string(cadence_of(ds))
     try:
         snapped = times.round(freq).as_unit("ns")
     except ValueError as err:
@@ -90,6 +94,71 @@ def regularize(ds, freq):
     out["valid"] = ("time", valid)
     out.attrs = {**ds.attrs, "cadence": freq}
     return out
+
+
+def cadence_of(ds):
+    """The sampling step of ``ds`` as a Timedelta: ``attrs["cadence"]`` when set, else the median step."""
+    stated = ds.attrs.get("cadence", "unknown")
+    if stated != "unknown":
+        try:
+            return pd.Timedelta(pd.tseries.frequencies.to_offset(stated))
+        except ValueError:
+            pass
+    times = time_index(ds)
+    if times.size < 2:
+        raise PlanetMLError(f"cannot tell the cadence of a series with {times.size} sample(s)")
+    return pd.Timedelta(np.median(np.diff(times.asi8)), unit="ns")
+
+
+def to_cadence(ds, freq, min_fraction=0.5):
+    """Put a series on the regular ``freq`` grid: as it is if that is its cadence, else averaged onto it.
+
+    Averaging never invents data: bin ``[t, t + freq)``, labelled ``t`` as OMNI labels its hours,
+    is the mean of the finite samples inside it, and a variable's bin is valid only when at least
+    ``min_fraction`` of the bin's expected samples (``freq`` / the input's cadence) are finite;
+    otherwise NaN. ``valid`` is then recomputed as in :func:`regularize`. Integer variables
+    (labels) become the fraction of their samples that are 1.
+
+    Parameters
+    ----------
+    ds : xr.Dataset
+        Time series (regularised or not) with a cadence that divides ``freq`` or equals it.
+    freq : str
+        Target cadence, e.g. ``"1h"``.
+    min_fraction : float
+        Share of a bin's samples that must be finite for the bin to count.
+
+    Raises
+    ------
+    PlanetMLError
+        If the series is coarser than ``freq`` (or its cadence does not divide ``freq``).
+
+    Examples
+    --------
+    >>> t = pd.date_range("2019-01-01", periods=12, freq="10min")
+    >>> ds = xr.Dataset({"bt": ("time", [1.0] * 5 + [np.nan] + [3.0] * 2 + [np.nan] * 4)}, coords={"time": t})
+    >>> to_cadence(ds, "1h").bt.values
+    array([ 1., nan])
+    """
+    native = cadence_of(ds)
+    target = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+    if native > target:
+        raise PlanetMLError(f"the series' cadence ({native}) is coarser than the model's ({target}); a model "
+                            f"trained at {freq} needs data at {freq} or finer")
+    regular = regularize(ds)
+    if native == target:
+        return regularize(ds, freq)
+    if target % native != pd.Timedelta(0):
+        raise PlanetMLError(f"the series' cadence ({native}) does not divide the model's ({target})")
+    table = regular.drop_vars("valid").to_dataframe()
+    bins = table.resample(freq, closed="left", label="left")
+    means = bins.mean().where(bins.count() >= min_fraction * (target / native))
+    out = xr.Dataset.from_dataframe(means.rename_axis("time"))
+    for name, var in regular.data_vars.items():
+        if name in out:
+            out[name] = out[name].astype("float64" if var.dtype.kind == "f" else "float32").assign_attrs(var.attrs)
+    out.attrs = regular.attrs
+    return regularize(out, freq)
 
 
 class DatasetScaler:
