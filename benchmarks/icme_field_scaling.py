@@ -9,7 +9,7 @@ year (STEREO-A 2019) is not read. Prints the figures and writes
 chose the post-processing on the validation months alone; it now cross-validates over four
 STEREO-B periods (validation months included), so a rerun gives somewhat different figures.
 
-Run: ``.venv/bin/python benchmarks/icme_field_scaling.py``
+Run: ``.venv/bin/python benchmarks/icme_field_scaling.py`` (STEREO settings: ``icme_stereo_settings.py``)
 """
 
 import dataclasses
@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import torch
+from icme_stereo_settings import stereo_config
 
 from planetml_lib.cases import icme
 from planetml_lib.preprocess.solarwind import scale_field
@@ -35,7 +36,7 @@ def scores(trained, ds):
 
 def main():
     torch.set_num_threads(min(torch.get_num_threads(), 2))
-    config = icme.Config(progress=False)
+    config = stereo_config()
     data = icme.load_data(config)
     splits = {"train": data["train"], "validation": data["validation"]}  # the test year stays unread
     results = {"what": "ResUNet++ with and without field scaling, scored on the STEREO-B validation months",

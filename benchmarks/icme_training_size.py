@@ -8,7 +8,8 @@ and on STEREO-A 2019: ROC AUC (no threshold) and TSS at the threshold that maxim
 the validation months. Event post-processing is left out: it would need a cross-validation
 per run. Prints the figures and writes ``benchmarks/results/icme_training_size.json``.
 
-Run: ``.venv/bin/python benchmarks/icme_training_size.py [--fast]`` (about 12 minutes)
+Run: ``.venv/bin/python benchmarks/icme_training_size.py [--fast]`` (about 12 minutes; STEREO settings:
+``icme_stereo_settings.py``)
 """
 
 import argparse
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from icme_stereo_settings import stereo_config
 from sklearn.metrics import roc_auc_score
 
 from planetml_lib.cases import icme
@@ -59,7 +61,7 @@ def main():
     parser.add_argument("--fast", action="store_true", help="tiny settings, to check that the script runs")
     args = parser.parse_args()
     torch.set_num_threads(min(torch.get_num_threads(), 2))
-    config = icme.Config.fast() if args.fast else icme.Config(progress=False)
+    config = stereo_config(fast=args.fast)
     data = icme.load_data(config)
     runs = [(1, 0)] if args.fast else RUNS
     results = {"what": "ResUNet++ skill against the amount of STEREO-B training data (diagnostic; real data)",

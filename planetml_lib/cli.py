@@ -7,6 +7,7 @@ dispatch on the case's ``KIND``, never on its name.
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from planetml_lib.errors import PlanetMLError
@@ -198,11 +199,18 @@ def build_parser():
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings on the command line are one line, like errors (no source file and line)."""
+    print(f"planetml: warning: {message}", file=sys.stderr)
+
+
 def main(argv=None):
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args) or 0
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.func(args) or 0
     except PlanetMLError as err:
         print(f"planetml: error: {err}", file=sys.stderr)
         return EXIT_USAGE

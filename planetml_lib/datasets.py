@@ -40,11 +40,14 @@ CATALOGS = {}
 
 @dataclass(frozen=True)
 class Sample:
-    """A shipped time series: ``file`` under DATA_DIR (a folder holds CDAWeb CDF files)."""
+    """A shipped time series: ``file`` under DATA_DIR (a folder holds CDAWeb CDF files); its events
+    are in the registered catalogue ``catalog``; ``frame`` is that of its vector components."""
 
     file: str
     spacecraft: str
     description: str
+    catalog: str = "icmecat"
+    frame: str = "SCEQ"
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,9 @@ class Catalog:
     by_spacecraft: bool = False
 
 
-def register_sample(name, file, spacecraft, description):
+def register_sample(name, file, spacecraft, description, catalog="icmecat", frame="SCEQ"):
     """Make a shipped series loadable by name (each case registers its own, like sunpy's sources)."""
-    SAMPLES[name] = Sample(file, spacecraft, description)
+    SAMPLES[name] = Sample(file, spacecraft, description, catalog, frame)
 
 
 def register_catalog(name, file, description, reader, by_spacecraft=False):
@@ -105,7 +108,7 @@ def load_sample(name: str) -> xr.Dataset:
 
     Parameters
     ----------
-    name : {"stereoa_2019", "stereob_2013_2014", "wind_2024_05"}
+    name : {"omni2_1998_2018", "stereoa_2019", "stereob_2013_2014", "wind_2024_05"}
         Sample name (see :func:`list_samples`).
 
     Returns
@@ -114,7 +117,12 @@ def load_sample(name: str) -> xr.Dataset:
         STEREO samples: contract of
         :func:`~planetml_lib.io.solarwind.read_solarwind_csv` with ``frame``
         "SCEQ", irregular ``time`` (missing rows are data gaps) and
-        ``icme_label`` (int8).
+        ``icme_label`` (int8). ``attrs["catalog"]`` names the catalogue of
+        their events (see :func:`load_catalog`).
+
+        "omni2_1998_2018": the same contract for NASA OMNI2 hourly data,
+        one row an hour (empty cells NaN), ``frame`` "HEEQ", spacecraft
+        "OMNI", labels from the ``omni2_icmes`` catalogue.
 
         "wind_2024_05": the two NASA CDAWeb files (Wind MFI 1-min field,
         Wind SWE 92-s proton moments, 2024-05-09 23:00 to 2024-05-12 12:00)
@@ -134,9 +142,11 @@ def load_sample(name: str) -> xr.Dataset:
     path = DATA_DIR / sample.file
     if path.is_dir():
         ds = read_cdaweb(sorted(path.glob("*.cdf")), derive=add_derived_features)
-        ds.attrs["spacecraft"] = sample.spacecraft
+        ds.attrs.update(spacecraft=sample.spacecraft, catalog=sample.catalog)
         return ds
-    return read_solarwind_csv(path, spacecraft=sample.spacecraft, frame="SCEQ")
+    ds = read_solarwind_csv(path, spacecraft=sample.spacecraft, frame=sample.frame)
+    ds.attrs["catalog"] = sample.catalog
+    return ds
 
 
 def load_catalog(name: str, spacecraft: str | None = None) -> pd.DataFrame:

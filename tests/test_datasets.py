@@ -12,27 +12,29 @@ from planetml_lib.testing import assert_events_contract, assert_timeseries_contr
 def test_list_samples_points_to_existing_files():
     samples = list_samples()
     assert list(samples.columns) == ["name", "kind", "description", "file"]
-    assert set(samples["name"]) == {"stereoa_2019", "stereob_2013_2014", "wind_2024_05", "icmecat", "philpott2020"}
+    assert set(samples["name"]) == {"omni2_1998_2018", "stereoa_2019", "stereob_2013_2014", "wind_2024_05",
+                                    "icmecat", "omni2_icmes", "philpott2020"}
     assert all(path.exists() for path in samples["file"])  # wind_2024_05 is a folder of CDF files
     assert (DATA_DIR / "README.md").is_file()
 
 
 @pytest.mark.parametrize(
-    ("name", "spacecraft", "n_rows", "first"),
+    ("name", "spacecraft", "n_rows", "first", "frame", "cadence"),
     [
-        ("stereoa_2019", "STEREO-A", 47104, "2019-01-01T00:10"),
-        ("stereob_2013_2014", "STEREO-B", 86016, "2013-01-01T00:10"),
+        ("stereoa_2019", "STEREO-A", 47104, "2019-01-01T00:10", "SCEQ", "10min"),
+        ("stereob_2013_2014", "STEREO-B", 86016, "2013-01-01T00:10", "SCEQ", "10min"),
+        ("omni2_1998_2018", "OMNI", 184080, "1998-01-01T00:00", "HEEQ", "1h"),
     ],
 )
-def test_load_sample(name, spacecraft, n_rows, first):
+def test_load_sample(name, spacecraft, n_rows, first, frame, cadence):
     ds = load_sample(name)
     assert_timeseries_contract(ds)
     assert ds.sizes["time"] == n_rows
     assert ds["time"].values[0] == np.datetime64(first)
     assert ds["time"].to_index().is_monotonic_increasing
     assert ds.attrs["spacecraft"] == spacecraft
-    assert ds.attrs["frame"] == "SCEQ"
-    assert ds.attrs["cadence"] == "10min"
+    assert ds.attrs["frame"] == frame
+    assert ds.attrs["cadence"] == cadence
     assert ds["vt"].attrs["units"] == "km/s"
     assert 250 < float(ds["vt"].median()) < 600
     assert set(np.unique(ds["icme_label"].values)) == {0, 1}
@@ -57,11 +59,10 @@ def test_load_catalog():
 
 
 def test_unknown_names_list_valid_choices():
-    with pytest.raises(
-        PlanetMLError, match="unknown sample 'wind'; valid: stereoa_2019, stereob_2013_2014, wind_2024_05"
-    ):
+    valid = "omni2_1998_2018, stereoa_2019, stereob_2013_2014, wind_2024_05"
+    with pytest.raises(PlanetMLError, match=f"unknown sample 'wind'; valid: {valid}"):
         load_sample("wind")
-    with pytest.raises(PlanetMLError, match="valid: icmecat, philpott2020"):
+    with pytest.raises(PlanetMLError, match="valid: icmecat, omni2_icmes, philpott2020"):
         load_catalog("donki")
 
 

@@ -8,35 +8,18 @@ pieces here carry no case-specific settings: each takes what it needs as argumen
 import numpy as np
 import pandas as pd
 
-from planetml_lib.datasets import load_catalog, load_sample
+from planetml_lib.datasets import load_catalog
 from planetml_lib.device import model_device
 from planetml_lib.evaluate import evaluate_binary, evaluate_events
 from planetml_lib.preprocess import (
     events_to_mask,
     from_windows,
     mask_to_events,
-    regularize,
-    split_by_time,
     to_windows,
 )
 from planetml_lib.train.loop import predict_batches
 
 VALID = "valid"
-
-
-def load_splits(config):
-    """``{"train", "validation", "test"}`` regularised series for a detection case's ``config``.
-
-    Train and validation are time ranges of ``config.train_sample``; test is the whole of
-    ``config.test_sample`` (another spacecraft or year). With ``config.max_samples`` each
-    split keeps only its first samples (fast mode).
-    """
-    training = regularize(load_sample(config.train_sample), config.freq)
-    splits = split_by_time(training, train=config.train_period, validation=config.validation_period)
-    splits["test"] = regularize(load_sample(config.test_sample), config.freq)
-    if config.max_samples:
-        splits = {name: ds.isel(time=slice(0, config.max_samples)) for name, ds in splits.items()}
-    return splits
 
 
 def model_input(ds, scaler, variables):
@@ -78,12 +61,16 @@ def probability_to_events(probability, time, valid, threshold, min_duration_h, m
                           min_duration=pd.Timedelta(hours=min_duration_h), max_gap=pd.Timedelta(hours=max_gap_h))
 
 
-def catalogue_events(ds, catalogue="icmecat"):
+def catalogue_events(ds, catalogue=None):
     """Events of ``ds.attrs["spacecraft"]`` in ``catalogue`` that overlap the time range of ``ds``.
+
+    ``catalogue`` defaults to the one the series names (``attrs["catalog"]``, set by
+    :func:`~planetml_lib.datasets.load_sample`), else "icmecat".
 
     The catalogue, not the per-sample label, is the reference for event scores: the label
     is cut by every data gap, the catalogue's events are not.
     """
+    catalogue = catalogue or ds.attrs.get("catalog", "icmecat")
     events = load_catalog(catalogue, spacecraft=ds.attrs.get("spacecraft", "unknown"))
     first, last = ds["time"].values[0], ds["time"].values[-1]
     return events[(events["end"] >= first) & (events["start"] <= last)].reset_index(drop=True)

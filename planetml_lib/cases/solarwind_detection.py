@@ -14,6 +14,7 @@ How each network learns (targets, loss, output to probability) is its registered
 """
 
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,20 +29,28 @@ from planetml_lib.cases.series_detection import (
     VALID,
     catalogue_events,
     input_windows,
-    load_splits,
     predict_series,
     probability_to_events,
     score_detection,
 )
 from planetml_lib.cases.trained import TrainedModel
-from planetml_lib.datasets import DATA_DIR
+from planetml_lib.datasets import DATA_DIR, load_sample
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate import choose_event_postprocessing
 from planetml_lib.io.cdf import read_cdaweb
+from planetml_lib.io.omni import read_omni2
 from planetml_lib.io.solarwind import read_solarwind_csv
 from planetml_lib.models import create_model
-from planetml_lib.preprocess import DatasetScaler, regularize, split_by_time, to_windows
-from planetml_lib.preprocess.solarwind import FEATURES, MAGNETIC_FEATURES, add_derived_features, scale_field
+from planetml_lib.preprocess import DatasetScaler, cadence_of, regularize, split_by_time, to_cadence, to_windows
+from planetml_lib.preprocess.frames import gse_to_heeq
+from planetml_lib.preprocess.solarwind import (
+    FEATURES,
+    MAGNETIC_FEATURES,
+    RECIPES,
+    add_derived_features,
+    check_value_ranges,
+    scale_field,
+)
 from planetml_lib.train.augment import ChannelDropout
 from planetml_lib.train.loop import fit, seeded
 from planetml_lib.train.systems import detection_system, make_optimizer, make_scheduler
@@ -60,11 +69,15 @@ class DetectionConfig:
 
     variables: tuple = FEATURES                  # model inputs, in channel order (plus ``valid``)
     log_variables: tuple = ()                    # span decades: scaled as log10
-    freq: str = "10min"                          # cadence of the shipped series
-    train_sample: str = "stereob_2013_2014"      # training and validation spacecraft
+    freq: str = "10min"                          # the model's cadence: finer input is averaged onto it
+    train_sample: str = "stereob_2013_2014"      # training and validation series
     train_period: tuple = ("2013-01-01", "2014-04-30")
     validation_period: tuple = ("2014-05-01", "2014-09-30")  # later months: disjoint in time
     test_sample: str = "stereoa_2019"            # another spacecraft, another year
+    test_period: tuple = ()                      # the test's time range of test_sample; () = all of it
+    cross_tests: tuple = ()                      # more test series (sample names): splits "test_<name>"
+    scaling: str = "training"                    # "training": one scaler fitted on the training data;
+                                                 # "per_series": each series scaled by its own median and IQR
     window: int = 256                            # samples per model window
     stride: int = 64                             # hop between training windows
     model: str = "convnet1d"
@@ -84,35 +97,88 @@ class DetectionConfig:
     thresholds: tuple = (0.5,)                   # post-processing grid
     min_durations_h: tuple = (3.0,)
     max_gaps_h: tuple = (1.0,)
+    boosting_iterations: int = 300               # trees of the gradient-boosted baseline (solarwind_boosting)
     max_samples: int | None = None               # keep only the first N samples of each split
     progress: bool = True
 
 
+#: Features computed from others (:data:`~planetml_lib.preprocess.solarwind.RECIPES`) that averaging must recompute.
+DERIVED = tuple(name for name, *_ in RECIPES if name in ("beta", "pdyn_nPa", "texrat"))
+#: A bin of averaged data is valid when at least this share of its samples are (to_cadence's rule).
+MIN_BIN_FRACTION = 0.5
+
+
+def at_cadence(ds, freq):
+    """``ds`` on the regular ``freq`` grid: as it is at that cadence, else averaged onto it.
+
+    Averaging follows :func:`~planetml_lib.preprocess.to_cadence` (a bin counts when at least
+    half its samples are finite); beta, dynamic pressure and texrat are then recomputed from the
+    averaged field and plasma, as OMNI computes its hourly values, and the label is 1 where
+    most of the bin was inside an event. A series coarser than ``freq`` is refused.
+    """
+    if cadence_of(ds) >= pd.Timedelta(freq):
+        return to_cadence(ds, freq)
+    averaged = to_cadence(ds, freq, MIN_BIN_FRACTION)
+    averaged = add_derived_features(averaged.drop_vars([v for v in DERIVED if v in averaged]))
+    if LABEL in averaged:
+        averaged[LABEL] = (averaged[LABEL] >= 0.5).where(averaged[LABEL].notnull())
+    return regularize(averaged.drop_vars(VALID), freq)
+
+
+def load_series(name, freq):
+    """A shipped sample on the model's ``freq`` grid (:func:`at_cadence`)."""
+    return at_cadence(load_sample(name), freq)
+
+
 def load_data(config):
-    """Return ``{"train", "validation", "test"}`` regularised Datasets (``config.freq`` grid, ``valid`` mask)."""
-    return load_splits(config)
+    """``{"train", "validation", "test", "test_<name>"...}`` series on the ``config.freq`` grid (``valid`` mask).
+
+    Train and validation are time ranges of ``config.train_sample``; test is
+    ``config.test_period`` of ``config.test_sample`` (all of it if no period); each of
+    ``config.cross_tests`` is a further test series. With ``config.max_samples`` each split
+    keeps only its first samples (fast mode).
+    """
+    training = load_series(config.train_sample, config.freq)
+    splits = split_by_time(training, train=config.train_period, validation=config.validation_period)
+    test = training if config.test_sample == config.train_sample else load_series(config.test_sample, config.freq)
+    splits["test"] = split_by_time(test, test=config.test_period)["test"] if config.test_period else test
+    splits |= {f"test_{name}": load_series(name, config.freq) for name in config.cross_tests}
+    if config.max_samples:
+        splits = {name: ds.isel(time=slice(0, config.max_samples)) for name, ds in splits.items()}
+    return splits
+
+
+#: Suffixes of the OMNI2 hourly archive files (``omni2_YYYY.dat``).
+OMNI_SUFFIXES = (".dat", ".dat.gz", ".asc")
 
 
 def read_input(paths, **options):
-    """Read user data for prediction: one CSV in the shipped layout, or CDAWeb CDF files.
+    """Read user data for prediction: one CSV in the shipped layout, one OMNI2 yearly file, or CDAWeb CDF files.
 
-    Returns a regularised 10-minute Dataset with the derived features added (those the
-    files lack are computed where possible; the rest are left to the model as missing).
+    Returns a regular series at the data's own cadence (CDF files: 10-minute means) with the
+    derived features added (those the files lack are computed where possible; the rest are left
+    to the model as missing); ``predict`` averages it onto the model's cadence. OMNI2 files are
+    rotated from GSE to HEEQ, the frame of the shipped series. A variable whose values show the
+    wrong unit (a density in m^-3, a temperature in eV) is refused by name.
     """
     check_options(options, KIND)
     paths = [str(p) for p in np.atleast_1d(paths)]
     suffixes = {p.rsplit(".", 1)[-1].lower() for p in paths}
-    freq = DetectionConfig.freq
     if suffixes <= {"cdf"}:
-        ds = read_cdaweb(paths, freq=freq, derive=add_derived_features)
+        ds = read_cdaweb(paths, freq="10min", derive=add_derived_features)
+    elif len(paths) == 1 and paths[0].lower().endswith(OMNI_SUFFIXES):
+        omni = gse_to_heeq(read_omni2(paths[0]))
+        ds = omni[[v for v in FEATURES if v in omni]]
     elif len(paths) == 1 and paths[0].lower().endswith((".csv", ".csv.gz", ".gz")):
         ds = read_solarwind_csv(paths[0])
     else:
-        raise PlanetMLError(f"expected one CSV file or CDF files, got {paths}")
+        raise PlanetMLError(f"expected one CSV file, one OMNI2 file (.dat) or CDF files, got {paths}")
     if not any(np.isfinite(ds[v].values).any() for v in MAGNETIC_FEATURES if v in ds):
         raise PlanetMLError(f"{ds.attrs.get('source', paths)}: has no valid magnetic-field sample (all empty or "
                             "fill values)")
-    return regularize(add_derived_features(ds), freq)
+    ds = add_derived_features(ds)
+    check_value_ranges(ds)
+    return regularize(ds)
 
 
 def example_input(folder):
@@ -147,14 +213,15 @@ def _dataset(config, series, scaler, augment):
     pairs = []
     for ds in series:
         labels = to_windows(ds[[LABEL]].fillna(0), [LABEL], config.window, config.stride, fill_value=0.0)[0]
-        pairs.append((input_windows(ds, scaler, config.variables, config.window, config.stride)[0],
+        pairs.append((input_windows(ds, series_scaler(config, ds, scaler), config.variables, config.window,
+                                    config.stride)[0],
                       system.targets(labels[:, 0, :], config.model_options)))
     X, y = (np.concatenate(parts) for parts in zip(*pairs, strict=True))
     plasma = [i for i, name in enumerate(config.variables) if name not in MAGNETIC_FEATURES]
     return ChannelDropout(X, y, groups=[plasma], p=config.channel_dropout if augment else 0.0, seed=config.seed)
 
 
-def _scaler(config):
+def make_scaler(config):
     """Median/IQR scaling (of log10 for ``config.log_variables``); fitted by the caller."""
     return DatasetScaler(variables=list(config.variables), method="robust", log_variables=list(config.log_variables))
 
@@ -172,7 +239,7 @@ def fit_network(config, data):
 
     Returns ``(model, scaler, history)``: the network alone, without post-processing.
     """
-    scaler = _scaler(config).fit(data["train"])
+    scaler = make_scaler(config).fit(data["train"])
     model = _seeded_model(config)
     history = _fit(config, model, _dataset(config, [data["train"]], scaler, augment=True),
                    _dataset(config, [data["validation"]], scaler, augment=False), config.epochs, config.patience)
@@ -184,16 +251,29 @@ def _fit_on_series(config, series, epochs):
 
     Returns ``(model, scaler, history)``.
     """
-    scaler = _scaler(config).fit(xr.concat(series, "time"))
+    scaler = make_scaler(config).fit(xr.concat(series, "time"))
     model = _seeded_model(config)
     history = _fit(config, model, _dataset(config, series, scaler, augment=True), None, epochs, None)
     return model, scaler, history
+
+
+def series_scaler(config, ds, scaler):
+    """The scaler for ``ds``: ``scaler`` (fitted on the training data), or with ``config.scaling``
+    "per_series" one fitted on ``ds`` itself (quiet-time density differs twofold between spacecraft)."""
+    if config.scaling == "training":
+        return scaler
+    if config.scaling == "per_series":
+        present = [v for v in config.variables if v in ds]
+        return DatasetScaler(variables=present, method="robust",
+                             log_variables=[v for v in config.log_variables if v in present]).fit(ds)
+    raise PlanetMLError(f"unknown scaling {config.scaling!r}; choose 'training' or 'per_series'")
 
 
 def model_probability(config, model, ds, scaler):
     """Per-sample event probability on ``ds.time`` (NaN in gaps)."""
     system = detection_system(config.model)
     length = ds.sizes["time"] if system.whole_series else config.window  # causal: every step sees its history
+    scaler = series_scaler(config, ds, scaler)
     outputs = predict_series(model, ds, scaler, config.variables, length, activation=system.activation,
                              batch_size=config.batch_size)
     values = system.to_probability(outputs, config.model_options)
@@ -212,34 +292,45 @@ def crossval_folds(config, data):
     return [(held_out, blocks[:i] + blocks[i + 1:]) for i, held_out in enumerate(blocks)]
 
 
-def out_of_fold_probability(config, data, epochs):
+def network_fold(config, epochs):
+    """``fit_predict(others, held_out)`` for :func:`out_of_fold_probability`: a network (and its scaler)
+    fitted on ``others`` for a fixed number of ``epochs`` (the main run's best epoch), predicting ``held_out``."""
+    def fit_predict(others, held_out):
+        model, scaler, _ = _fit_on_series(config, others, epochs)
+        return model_probability(config, model, held_out, scaler)
+    return fit_predict
+
+
+def out_of_fold_probability(config, data, fit_predict):
     """Probability over the cross-validation periods, each from a model trained on the others.
 
-    The fold models train for a fixed number of ``epochs`` (the main run's best epoch), with
-    their own scalers: a held-out period informs neither its model nor its scaling.
-    Returns the probability and the matching series (both on the periods' joint time axis).
+    ``fit_predict(others, held_out)`` fits a model on the list of series ``others`` (with its
+    own scaler: a held-out period informs neither its model nor its scaling) and returns its
+    probability on ``held_out`` (e.g. :func:`network_fold`). Returns the probability and the
+    matching series (both on the periods' joint time axis).
     """
     probabilities, held_outs = [], []
     for held_out, others in crossval_folds(config, data):
-        model, scaler, _ = _fit_on_series(config, others, epochs)
-        probabilities.append(model_probability(config, model, held_out, scaler))
+        probabilities.append(fit_predict(others, held_out))
         held_outs.append(held_out)
     return xr.concat(probabilities, "time"), xr.concat(held_outs, "time")
 
 
-def choose_postprocessing(config, data, model, scaler, best_epoch):
+def choose_postprocessing(config, data, fit_predict, validation_probability):
     """Threshold, minimum duration and merging gap of ``config``'s grids with the best lenient event F1.
 
     Out of fold over ``config.crossval_periods`` when given (many more events than the
-    validation months hold), else on the validation split. Returns ``(chosen, chosen_on)``.
+    validation split holds; ``fit_predict`` as in :func:`out_of_fold_probability`), else on
+    the validation split (``validation_probability()``: the model's probability there).
+    Returns ``(chosen, chosen_on)``.
     """
     if config.crossval_periods:
-        probability, series = out_of_fold_probability(config, data, best_epoch)
+        probability, series = out_of_fold_probability(config, data, fit_predict)
         where = {"what": "out-of-fold probabilities, each period predicted by a model trained on the others",
                  "periods": [list(period) for period in config.crossval_periods]}
     else:
         series = data["validation"]
-        probability = model_probability(config, model, series, scaler)
+        probability = validation_probability()
         where = {"what": "validation split", "periods": [list(config.validation_period)]}
     reference = catalogue_events(series)
     chosen, grid = choose_event_postprocessing(probability.values, series["time"].values, series[VALID].values,
@@ -267,7 +358,9 @@ def train(config, data, name):
     """
     model, scaler, history = fit_network(config, data)
     best_epoch = int(history.attrs.get("best_epoch", len(history)))
-    postprocessing, chosen_on = choose_postprocessing(config, data, model, scaler, best_epoch)
+    postprocessing, chosen_on = choose_postprocessing(
+        config, data, network_fold(config, best_epoch),
+        lambda: model_probability(config, model, data["validation"], scaler))
     units = {v: data["train"][v].attrs.get("units", "") for v in config.variables}
     metadata = _metadata(name, config, scaler, units, history, postprocessing, data_records(KIND, data),
                          postprocessing_chosen_on=chosen_on,
@@ -304,21 +397,33 @@ def train_final(heldout, series, heldout_scores):
 def predict(trained, data):
     """Per-sample event probability and the events, with the frozen post-processing (a :class:`Detection`).
 
-    ``data``: a time series with (some of) the model's input variables, regularised if needed;
-    variables it lacks are treated as missing (the models learnt to do without the plasma ones).
+    ``data``: a time series with (some of) the model's input variables at the model's cadence
+    (``metadata.inputs["cadence"]``) or a finer one that divides it, regularised or not.
+    Finer data are averaged onto the model's grid (:func:`at_cadence`), the model runs there,
+    and the probability comes back on the input's own time axis (each sample gets the
+    probability of the bin it falls in); events are times, so they need no mapping. Variables
+    it lacks are treated as missing (the models learnt to do without the plasma ones).
     """
     config = trained.config
-    ds = data if VALID in data else regularize(data, config.freq)
+    native = data if VALID in data else regularize(data)
+    ds = at_cadence(native, config.freq)
+    check_value_ranges(ds)
     available = [v for v in config.variables if v in ds]
     if not set(MAGNETIC_FEATURES) & set(available):
         raise PlanetMLError(f"no magnetic-field variable among the inputs; need some of {list(MAGNETIC_FEATURES)}, "
                             f"found {sorted(ds.data_vars)}")
+    if ds.sizes["time"] < config.window:
+        warnings.warn(f"the series spans {ds.sizes['time']} samples of {config.freq}, less than one model window "
+                      f"({config.window}); the model sees less context than in training, so treat its events "
+                      "with care", stacklevel=2)
     scaler = DatasetScaler.from_state(trained.metadata.normalisation)
     probability = model_probability(config, trained.model, ds[available + [VALID]], scaler)
     post = trained.metadata.postprocessing
     events = probability_to_events(probability.values, ds["time"].values, ds[VALID].values, post["threshold"],
                                    post["min_duration_h"], post["max_gap_h"], label=EVENT_LABEL)
-    return Detection(probability, events.assign(spacecraft=ds.attrs.get("spacecraft", "unknown")))
+    bins = native.indexes["time"].floor(config.freq)
+    values = probability.reindex(time=bins).assign_coords(time=native["time"].values)
+    return Detection(values, events.assign(spacecraft=ds.attrs.get("spacecraft", "unknown")))
 
 
 def evaluate(trained, data, allow_training_data=False):

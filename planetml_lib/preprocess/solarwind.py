@@ -161,3 +161,43 @@ def scale_field(ds: xr.Dataset, factor: float) -> xr.Dataset:
     for name in scaled.data_vars:
         scaled[name].attrs = ds[name].attrs
     return scaled
+
+
+#: Plausible range of a variable's median in the solar wind near 1 AU, and the unit mistake that
+#: most often puts it outside: (low, high, units, mistake). Medians of whole series, so single shocks do not matter.
+PLAUSIBLE_MEDIANS = {
+    "bt": (0.3, 300.0, "nT", "T or gauss"),
+    "vt": (150.0, 1500.0, "km/s", "m/s"),
+    "np": (0.05, 200.0, "cm^-3", "m^-3"),
+    "tp": (2e3, 5e6, "K", "eV: 1 eV = 11,605 K"),
+}
+
+
+def check_value_ranges(ds):
+    """Refuse a series whose variables are in the wrong unit, judged from the median of each.
+
+    Each variable of :data:`PLAUSIBLE_MEDIANS` in ``ds`` must have its median within the range
+    seen in the solar wind; a density in m^-3 (1e6 times too large) or a temperature in eV
+    (about 1e4 times too small) lies far outside and is named.
+
+    Raises
+    ------
+    PlanetMLError
+        Naming the first variable out of range, its median and the likely mistake.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"np": ("time", [5e6, 6e6, 4e6])})
+    >>> check_value_ranges(ds)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    planetml_lib.errors.PlanetMLError: np: median 5e+06 is outside 0.05-200 cm^-3 ...; is it in cm^-3 (not m^-3)?
+    """
+    for name, (low, high, units, mistake) in PLAUSIBLE_MEDIANS.items():
+        if name not in ds:
+            continue
+        values = np.asarray(ds[name].values, dtype="float64")
+        values = values[np.isfinite(values)]
+        if values.size and not low <= np.median(values) <= high:
+            raise PlanetMLError(f"{name}: median {np.median(values):.3g} is outside {low:g}-{high:g} {units} for "
+                                f"the solar wind; is it in {units} (not {mistake})?")
