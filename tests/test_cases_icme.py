@@ -1,7 +1,6 @@
 """ICME case: splits by year, cadence, prediction on user files, wrong units, short and empty series, the CLI."""
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,7 +20,7 @@ from planetml_lib.preprocess.solarwind import FEATURES
 from planetml_lib.testing import assert_events_contract, assert_metrics_contract
 
 WIND = sorted((DATA_DIR / "icme" / "cdaweb_wind_2024-05").glob("*.cdf"))
-OMNI_RAW = Path(__file__).parent / "data" / "omni2_2017_jan.dat.gz"
+OMNI_RAW = DATA_DIR / "icme" / "omni2_2017_jan.dat.gz"
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def _catalogue(folder, suffix):
 
 def _omni2(folder):
     path = folder / "omni2_2017.dat"  # as the archive serves it: text, so damage cuts lines, not gzip blocks
-    path.write_bytes(gzip.decompress((TEST_DATA / "omni2_2017_jan.dat.gz").read_bytes()))
+    path.write_bytes(gzip.decompress((DATA_DIR / "icme" / "omni2_2017_jan.dat.gz").read_bytes()))
     return path
 
 

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from damage import DAMAGE
 
+from planetml_lib.datasets import DATA_DIR
 from planetml_lib.errors import DataFormatError, PlanetMLError
 from planetml_lib.io import read_omni2
 from planetml_lib.io.omni import WORDS
 from planetml_lib.io.solarwind import VARIABLES
 from planetml_lib.testing import assert_timeseries_contract
 
-DATA = Path(__file__).parent / "data"
-JANUARY = DATA / "omni2_2017_jan.dat.gz"
+JANUARY = DATA_DIR / "icme" / "omni2_2017_jan.dat.gz"
 #: Line 6067 of omni2_2017.dat (2017 day 253, 18 h): no field or plasma data, the indices present.
 GAP_LINE = (
     "2017 253 18 2511 99 99 999 999 999.9 999.9 999.9 999.9 999.9 999.9 999.9 999.9 999.9 999.9 999.9 999.9 "

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from planetml_lib.datasets import DATA_DIR
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.io import read_omni2
 from planetml_lib.preprocess.frames import gse_to_heeq, gse_to_heeq_matrix
@@ -18,7 +19,7 @@ TRUTH = DATA / "omni2_2017_jan_heeq.csv"
 
 @pytest.fixture(scope="module")
 def january() -> xr.Dataset:
-    return read_omni2(DATA / "omni2_2017_jan.dat.gz")
+    return read_omni2(DATA_DIR / "icme" / "omni2_2017_jan.dat.gz")
 
 
 def test_matches_the_compilers_heeq(january):

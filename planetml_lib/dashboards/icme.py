@@ -1,8 +1,14 @@
 """The ICME dashboard: pick a series (or upload one), a time range, and see the detections.
 
-Predictions for a whole series are computed once and cached, so moving the time range
-only redraws the figure and the table (well under a second).
+The series: any year of the hourly OMNI2 sample (1998-2018; each labelled with what it is to the
+held-out model: a training, validation or test year), the STEREO-A and STEREO-B series (other
+spacecraft) and the raw Wind CDF files of May 2024. ``icme.predict`` averages finer series onto the
+model's hour and returns the probability on the series' own time axis. Predictions for a whole
+series are computed once and cached, so moving the time range only redraws the figure and the
+table (well under a second).
 """
+
+from functools import cache
 
 import ipywidgets as widgets
 import pandas as pd
@@ -23,21 +29,38 @@ from planetml_lib.preprocess import regularize
 from planetml_lib.viz import plot_prediction
 
 HELDOUT_MODEL = icme.HELDOUT_MODELS["ResUNet++"]
+OMNI_SAMPLE = "omni2_1998_2018"
+#: What each OMNI year is to the held-out model: ``icme.Config``'s splits by year (1998-2014, 2015-2016, 2017-2018).
+OMNI_ROLES = {year: f"{role} year" for role, (first, last) in
+              (("training", icme.Config.train_period), ("validation", icme.Config.validation_period),
+               ("test", icme.Config.test_period))
+              for year in range(int(first[:4]), int(last[:4]) + 1)}
+#: Dropdown label -> (shipped sample, year of it or None for all of it).
 SAMPLES = {
-    "STEREO-A 2019 (test spacecraft)": "stereoa_2019",
-    "STEREO-B 2013-2014 (training spacecraft)": "stereob_2013_2014",
-    "Wind, May 2024 superstorm (raw CDAWeb CDF)": "wind_2024_05",
+    **{f"OMNI {year} ({role})": (OMNI_SAMPLE, year) for year, role in OMNI_ROLES.items()},
+    "STEREO-A 2019 (other spacecraft, never trained on)": ("stereoa_2019", None),
+    "STEREO-B 2013-2014 (other spacecraft, never trained on)": ("stereob_2013_2014", None),
+    "Wind, May 2024 superstorm (raw CDAWeb CDF)": ("wind_2024_05", None),
 }
+DEFAULT_SAMPLE = "OMNI 2017 (test year)"
 EVENT_COLUMNS = ["start", "end", "label"]
 
 
+@cache
 def _load_series(name):
+    """A shipped sample on the regular grid of its own cadence (loaded once: OMNI years are slices of it)."""
     ds = load_sample(name)
-    return ds if "valid" in ds else regularize(ds, icme.Config.freq)
+    return ds if "valid" in ds else regularize(ds)
+
+
+def _select(name, year):
+    """The series of a dropdown entry: a year of the sample ``name``, or all of it when ``year`` is None."""
+    ds = _load_series(name)
+    return ds if year is None else ds.sel(time=str(year))
 
 
 def _reference(ds):
-    """ICMECAT events for the series' spacecraft, or none where ICMECAT does not cover it."""
+    """Catalogue events for the series' spacecraft, or none where its catalogue does not cover it."""
     try:
         return catalogue_events(ds)
     except PlanetMLError:
@@ -51,7 +74,7 @@ def _overlapping(events, first, last):
 
 def _events_html(predicted, reference):
     table = predicted.assign(duration_h=((predicted["end"] - predicted["start"]).dt.total_seconds() / 3600).round(1))
-    header = f"<b>{len(predicted)} predicted events</b> in this range ({len(reference)} in ICMECAT)"
+    header = f"<b>{len(predicted)} predicted events</b> in this range ({len(reference)} in the catalogue)"
     return header + table.to_html(index=False, border=0)
 
 
@@ -61,8 +84,10 @@ class ICMEDashboard:
     def __init__(self, model_folder=HELDOUT_MODEL):
         self.trained = icme.load_trained(model_folder)
         self.cache = {}
-        self.source = widgets.Dropdown(options=list(SAMPLES), description="Data")
-        self.upload = widgets.FileUpload(accept=".csv,.gz,.cdf", multiple=True, description="Upload CSV/CDF")
+        self.source = widgets.Dropdown(options=list(SAMPLES), value=DEFAULT_SAMPLE, description="Data",
+                                       layout=widgets.Layout(width="32em"))
+        self.upload = widgets.FileUpload(accept=".csv,.gz,.cdf,.dat", multiple=True,
+                                         description="Upload CSV/OMNI2/CDF", layout=widgets.Layout(width="16em"))
         self.days = widgets.SelectionRangeSlider(options=[pd.Timestamp("2000-01-01")], description="Range",
                                                  layout=widgets.Layout(width="95%"))
         self.status = widgets.HTML()
@@ -71,8 +96,10 @@ class ICMEDashboard:
         self.source.observe(lambda _: self._guard(self._select_sample), "value")
         self.upload.observe(lambda _: self._guard(self._select_upload), "value")
         self.days.observe(self._on_range, "value")
-        about = widgets.HTML(f"<h3>{icme.TITLE}</h3><p>Model: ResUNet++ trained on STEREO-B 2013-2014 only "
-                             "(STEREO-A and Wind are unseen). Grey: ICMECAT; red: detected.</p>")
+        about = widgets.HTML(f"<h3>{icme.TITLE}</h3><p>Model: ResUNet++ trained on OMNI 1998-2016 only (fitted on "
+                             "1998-2014, stopped early on 2015-2016), at a cadence of 1 h: OMNI 2017-2018, STEREO-A, "
+                             "STEREO-B and Wind 2024 are unseen; finer data are averaged onto its hour. Grey: "
+                             "catalogue ICMEs (Wind's for OMNI, ICMECAT for STEREO); red: detected.</p>")
         self.widget = widgets.VBox([about, widgets.HBox([self.source, self.upload]), self.days, self.status,
                                     self.figure, self.table])
         self._guard(self._select_sample)
@@ -104,8 +131,8 @@ class ICMEDashboard:
         self._redraw()
 
     def _select_sample(self):
-        name = SAMPLES[self.source.value]
-        self._use(name, _load_series(name))
+        key = SAMPLES[self.source.value]
+        self._use(key, _select(*key))
 
     def _select_upload(self):
         if not self.upload.value:
