@@ -46,7 +46,6 @@ from planetml_lib.preprocess.frames import gse_to_heeq
 from planetml_lib.preprocess.solarwind import (
     FEATURES,
     MAGNETIC_FEATURES,
-    RECIPES,
     add_derived_features,
     check_value_ranges,
     scale_field,
@@ -102,8 +101,8 @@ class DetectionConfig:
     progress: bool = True
 
 
-#: Features computed from others (:data:`~planetml_lib.preprocess.solarwind.RECIPES`) that averaging must recompute.
-DERIVED = tuple(name for name, *_ in RECIPES if name in ("beta", "pdyn_nPa", "texrat"))
+#: Features that are not linear in the averaged ones, so averaging recomputes them (as OMNI does its hourly values).
+DERIVED = ("beta", "pdyn_nPa", "texrat")
 #: A bin of averaged data is valid when at least this share of its samples are (to_cadence's rule).
 MIN_BIN_FRACTION = 0.5
 
