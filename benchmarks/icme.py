@@ -95,6 +95,7 @@ def train_and_score(config, data):
     seconds = time.perf_counter() - start
     return trained, {
         "train_seconds": seconds,
+        "scaling": config.scaling,
         "epochs_run": int(len(trained.history)),
         "best_epoch": trained.metadata.training["best_epoch"],
         "train_seconds_per_epoch": float(trained.history["seconds"].mean()),
@@ -110,7 +111,8 @@ def train_and_score(config, data):
 def boosting_scores(config, data):
     start = time.perf_counter()
     detector = boosting.train_boosting(config, data)
-    return {"train_seconds": time.perf_counter() - start, "postprocessing": detector.postprocessing,
+    return {"train_seconds": time.perf_counter() - start, "scaling": config.scaling,
+            "postprocessing": detector.postprocessing,
             "postprocessing_chosen_on": detector.chosen_on,
             "validation": headline(boosting.evaluate_boosting(detector, data["validation"])),
             "tests": score_all(lambda ds: boosting.evaluate_boosting(detector, ds), data, config)}
@@ -149,7 +151,7 @@ def main():
         trained[name], results[name] = train_and_score(networks[name], data)
         print(name, json.dumps(results[name], indent=2), flush=True)
     if not args.only:
-        results["gradient_boosting"] = boosting_scores(config, data)
+        results["gradient_boosting"] = boosting_scores(config.as_baseline(), data)
         print("gradient_boosting", json.dumps(results["gradient_boosting"], indent=2), flush=True)
         results["per_series_normalisation"] = per_series_check(config, data, results["resunetpp1d"]["best_val_loss"])
         print(json.dumps(results["per_series_normalisation"]), flush=True)

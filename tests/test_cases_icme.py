@@ -116,6 +116,16 @@ def test_predict_without_any_field_variable_names_what_is_missing(trained):
         icme.predict(model, ds)
 
 
+def test_scaling_a_series_on_itself_leaves_out_variables_without_values():
+    config = icme.Config.fast()
+    assert config.scaling == "per_series"
+    ds = icme.load_data(config)["test"].isel(time=slice(0, 500))
+    ds = ds.assign(np=ds["np"] * np.nan, tp=ds["tp"] * 0)  # no value; no positive value for its log10
+    scaler = detection.series_scaler(config, ds, scaler=None)
+    assert {"np", "tp"}.isdisjoint(scaler.variables_) and "bt" in scaler.variables_
+    assert scaler.transform(ds)["bt"].notnull().all()
+
+
 def test_all_nan_range_gives_an_empty_catalogue(trained):
     model, _ = trained
     ds = icme.load_data(model.config)["test"].isel(time=slice(0, 500))
@@ -134,7 +144,8 @@ def test_cli_predict_writes_a_votable_catalogue(trained, tmp_path, capsys):
     out, err = capsys.readouterr()
     assert "events written to" in out
     assert err.strip() == ("planetml: warning: the series spans 62 samples of 1h, less than one model window (64); "
-                           "the model sees less context than in training, so treat its events with care")
+                           "the model sees less context than in training and scales the series on itself, so treat its "
+                           "events with care")
 
 
 def test_cli_predict_missing_input_is_one_line(trained, tmp_path, capsys):

@@ -262,9 +262,12 @@ def series_scaler(config, ds, scaler):
     if config.scaling == "training":
         return scaler
     if config.scaling == "per_series":
-        present = [v for v in config.variables if v in ds]
+        logged = [v for v in config.log_variables if v in ds]
+        # a variable with no usable value in this series stays missing (0 after scaling, as in channel dropout)
+        present = [v for v in config.variables if v in ds
+                   and np.isfinite(ds[v].where(ds[v] > 0) if v in logged else ds[v]).any()]
         return DatasetScaler(variables=present, method="robust",
-                             log_variables=[v for v in config.log_variables if v in present]).fit(ds)
+                             log_variables=[v for v in logged if v in present]).fit(ds)
     raise PlanetMLError(f"unknown scaling {config.scaling!r}; choose 'training' or 'per_series'")
 
 
@@ -413,8 +416,9 @@ def predict(trained, data):
                             f"found {sorted(ds.data_vars)}")
     if ds.sizes["time"] < config.window:
         warnings.warn(f"the series spans {ds.sizes['time']} samples of {config.freq}, less than one model window "
-                      f"({config.window}); the model sees less context than in training, so treat its events "
-                      "with care", stacklevel=2)
+                      f"({config.window}); the model sees less context than in training"
+                      + (" and scales the series on itself" if config.scaling == "per_series" else "")
+                      + ", so treat its events with care", stacklevel=2)
     scaler = DatasetScaler.from_state(trained.metadata.normalisation)
     probability = model_probability(config, trained.model, ds[available + [VALID]], scaler)
     post = trained.metadata.postprocessing
