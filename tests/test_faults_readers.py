@@ -28,6 +28,7 @@ from planetml_lib.io.geotiff import read_geotiff, read_outlines, write_objects
 from planetml_lib.io.omni import read_omni2
 from planetml_lib.io.pds import read_messenger_mag
 from planetml_lib.io.solarwind import read_solarwind_csv
+from planetml_lib.io.spectra import read_spectra, read_spectra_csv, read_spectrum_ascii, read_spectrum_json
 from planetml_lib.io.tables import read_table
 
 TEST_DATA = Path(__file__).parent / "data"
@@ -69,6 +70,10 @@ READERS = {
     "read_catalog": (read_catalog, lambda folder: _catalogue(folder, ".xml")),
     "read_geotiff": (read_geotiff, lambda folder: CASES["mars_mounds"].example_input(folder)[0]),
     "read_outlines": (read_outlines, _outlines),
+    "read_spectra_csv": (read_spectra_csv, lambda folder: TEST_DATA / "relab_spectra_excerpt.csv"),
+    "read_spectrum_json": (read_spectrum_json, lambda folder: TEST_DATA / "spectrum_olivine_um.json"),
+    "read_spectrum_ascii": (read_spectrum_ascii, lambda folder: TEST_DATA / "spectrum_olivine_um.txt"),
+    "read_spectra": (read_spectra, lambda folder: TEST_DATA / "spectrum_olivine_um.txt"),
 }
 
 
