@@ -28,7 +28,13 @@ from planetml_lib.io.geotiff import read_geotiff, read_outlines, write_objects
 from planetml_lib.io.omni import read_omni2
 from planetml_lib.io.pds import read_messenger_mag
 from planetml_lib.io.solarwind import read_solarwind_csv
-from planetml_lib.io.spectra import read_spectra, read_spectra_csv, read_spectrum_ascii, read_spectrum_json
+from planetml_lib.io.spectra import (
+    read_envi_library,
+    read_spectra,
+    read_spectra_csv,
+    read_spectrum_ascii,
+    read_spectrum_json,
+)
 from planetml_lib.io.tables import read_table
 
 TEST_DATA = Path(__file__).parent / "data"
@@ -44,6 +50,14 @@ def _omni2(folder):
     path = folder / "omni2_2017.dat"  # as the archive serves it: text, so damage cuts lines, not gzip blocks
     path.write_bytes(gzip.decompress((DATA_DIR / "icme" / "omni2_2017_jan.dat.gz").read_bytes()))
     return path
+
+
+def _envi_beside_header(path):
+    """Read an ENVI library's data file with the good header copied beside it (the matrix damages the data)."""
+    header = path.with_suffix(".hdr")
+    if not header.exists():
+        header.write_bytes((TEST_DATA / "relab_olivine_opx.hdr").read_bytes())
+    return read_envi_library(path)
 
 
 def _outlines(folder):
@@ -74,6 +88,7 @@ READERS = {
     "read_spectrum_json": (read_spectrum_json, lambda folder: TEST_DATA / "spectrum_olivine_um.json"),
     "read_spectrum_ascii": (read_spectrum_ascii, lambda folder: TEST_DATA / "spectrum_olivine_um.txt"),
     "read_spectra": (read_spectra, lambda folder: TEST_DATA / "spectrum_olivine_um.txt"),
+    "read_envi_library": (_envi_beside_header, lambda folder: TEST_DATA / "relab_olivine_opx.sli"),
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.io.spectra import (
+    read_envi_library,
     read_spectra,
     read_spectra_csv,
     read_spectrum_ascii,
@@ -88,7 +89,35 @@ def test_a_table_without_reflectance_columns_or_with_text_in_one(tmp_path):
         read_spectra(path)
 
 
+def test_an_envi_library_reads_from_either_file_like_the_table():
+    table = read_spectra_csv(RELAB).isel(sample=[0, 1], wavelength=slice(None, None, 4))
+    for name in ("relab_olivine_opx.sli", "relab_olivine_opx.hdr"):
+        ds = read_spectra(DATA / name)
+        assert ds["SpectrumID"].values.tolist() == table["SpectrumID"].values.tolist()
+        np.testing.assert_array_equal(ds["wavelength"].values, table["wavelength"].values)
+        np.testing.assert_allclose(ds["reflectance"].values, table["reflectance"].values, rtol=1e-6)
+
+
+def test_an_envi_library_without_its_header_or_data_is_named(tmp_path):
+    lonely = tmp_path / "lib.sli"
+    lonely.write_bytes((DATA / "relab_olivine_opx.sli").read_bytes())
+    with pytest.raises(PlanetMLError, match=r"lib.sli: no ENVI header \(lib.hdr\)"):
+        read_envi_library(lonely)
+    header = tmp_path / "other.hdr"
+    header.write_bytes((DATA / "relab_olivine_opx.hdr").read_bytes())
+    with pytest.raises(PlanetMLError, match="other.sli: the data file of other.hdr is missing"):
+        read_envi_library(header)
+
+
+def test_wrong_byte_order_gives_values_that_are_not_reflectances(tmp_path):
+    (tmp_path / "lib.sli").write_bytes((DATA / "relab_olivine_opx.sli").read_bytes())
+    header = (DATA / "relab_olivine_opx.hdr").read_text().replace("byte order = 0", "byte order = 1")
+    (tmp_path / "lib.hdr").write_text(header)
+    with pytest.raises(PlanetMLError, match="are not reflectances"):
+        read_envi_library(tmp_path / "lib.sli")
+
+
 def test_unknown_suffix_and_wavelength_units():
-    with pytest.raises(PlanetMLError, match="unknown spectrum format '.sli'"):
-        read_spectra(DATA / "library.sli")
+    with pytest.raises(PlanetMLError, match="unknown spectrum format '.xls'"):
+        read_spectra(DATA / "library.xls")
     assert wavelength_in_nm([0.45, 2.45], "x")[1] == "um" and wavelength_in_nm([450, 2450], "x")[1] == "nm"

@@ -10,8 +10,9 @@ Every reader returns an ``xarray.Dataset`` with
 
 Formats: the table layout of the RELAB and asteroid compilations (metadata columns, then one
 ``R<nm>`` column per wavelength), a JSON spectrum (``wavelength``, ``reflectance``, optional
-``error`` and ``abundances``), and two- or three-column ASCII (wavelength, reflectance, error)
-in nm or µm, told apart by the values (:func:`wavelength_in_nm`).
+``error`` and ``abundances``), two- or three-column ASCII (wavelength, reflectance, error)
+in nm or µm, told apart by the values (:func:`wavelength_in_nm`), and ENVI spectral libraries
+(``.sli`` + ``.hdr``, read by Spectral Python).
 """
 
 import json
@@ -34,6 +35,8 @@ MICROMETRE_LIMIT = 30.0
 WAVELENGTH_RANGE_NM = (100.0, 100_000.0)
 #: How a text file may write a missing point.
 MISSING_TEXT = ["nan", "NaN", "NAN", "null", "NA"]
+#: The largest reflectance taken as one (percent of a bright, normalised spectrum is far below).
+MAX_REFLECTANCE = 10_000.0
 #: Points a spectrum needs to be one.
 MIN_POINTS = 3
 
@@ -60,6 +63,9 @@ def spectra_dataset(wavelength_nm, reflectance, metadata: pd.DataFrame, source, 
                     unit_read="nm") -> xr.Dataset:
     """The spectra contract from arrays: ``reflectance`` and ``error`` of shape (sample, wavelength)."""
     reflectance = np.atleast_2d(np.asarray(reflectance, dtype=float))
+    if np.nanmax(np.abs(reflectance), initial=0.0) > MAX_REFLECTANCE or np.isinf(reflectance).any():
+        raise DataFormatError(f"{source}: values up to {np.nanmax(np.abs(reflectance)):.3g} are not reflectances "
+                              "(a damaged file, or a wrong data type or byte order?)")
     if reflectance.shape[1] < MIN_POINTS:
         raise DataFormatError(f"{source}: a spectrum needs at least {MIN_POINTS} points; found "
                               f"{reflectance.shape[1]}")
@@ -193,9 +199,52 @@ def read_spectrum_ascii(path: str | os.PathLike) -> xr.Dataset:
                            error=error, unit_read=unit)
 
 
+def _envi_pair(path: Path) -> tuple[Path, Path]:
+    """(header, data file) of an ENVI spectral library given either of them."""
+    if path.suffix.lower() == ".hdr":
+        return path, path.with_suffix(".sli")
+    for header in (path.with_suffix(".hdr"), path.with_name(path.name + ".hdr")):
+        if header.is_file():
+            return header, path
+    raise PlanetMLError(f"{path}: no ENVI header ({path.with_suffix('.hdr').name}) beside it")
+
+
+def read_envi_library(path: str | os.PathLike) -> xr.Dataset:
+    """An ENVI spectral library (binary ``.sli`` and its ``.hdr`` header), read by Spectral Python.
+
+    ``path`` is either file. Wavelengths are µm or nm, told from the values as for every format
+    (headers often omit ``wavelength units``); ``spectra names`` become ``SpectrumID``.
+    """
+    from spectral.io import envi  # imported here: only this reader needs Spectral Python
+
+    path = Path(path)
+    if not path.is_file():
+        raise PlanetMLError(f"{path}: file not found")
+    header, data = _envi_pair(path)
+    if not data.is_file():
+        raise PlanetMLError(f"{data}: the data file of {header.name} is missing")
+    try:
+        library = envi.open(str(header), str(data))
+        spectra = np.asarray(library.spectra, dtype=float)
+    except (envi.EnviException, OSError, ValueError, UnicodeDecodeError, KeyError, IndexError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise DataFormatError(f"{path}: not a readable ENVI spectral library ({reason})") from err
+    if not isinstance(library, envi.SpectralLibrary):
+        raise DataFormatError(f"{path}: an ENVI image, not a spectral library (file type "
+                              f"{library.metadata.get('file type')!r})")
+    centers = library.bands.centers
+    if not centers or len(centers) != spectra.shape[1]:
+        raise DataFormatError(f"{header}: the header gives no wavelength for each of the {spectra.shape[1]} bands")
+    wavelength, unit = wavelength_in_nm(centers, path)
+    names = list(library.names) if library.names else [f"{path.stem}_{i}" for i in range(len(spectra))]
+    _refuse_empty_spectra(spectra, [f"of spectrum {name}" for name in names], path)
+    return spectra_dataset(wavelength, spectra, pd.DataFrame({"SpectrumID": names}), path, unit_read=unit)
+
+
 #: Suffix -> reader of :func:`read_spectra`.
 READERS = {".csv": read_spectra_csv, ".json": read_spectrum_json, ".txt": read_spectrum_ascii,
-           ".asc": read_spectrum_ascii, ".dat": read_spectrum_ascii, ".tab": read_spectrum_ascii}
+           ".asc": read_spectrum_ascii, ".dat": read_spectrum_ascii, ".tab": read_spectrum_ascii,
+           ".sli": read_envi_library, ".hdr": read_envi_library}
 
 
 def read_spectra(path: str | os.PathLike) -> xr.Dataset:
