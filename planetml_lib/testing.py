@@ -20,6 +20,7 @@ from planetml_lib.cases.base import Kind, check_surface
 from planetml_lib.cases.kinds import kind_spec
 from planetml_lib.dashboards.serve import LOOPBACK
 from planetml_lib.errors import PlanetMLError
+from planetml_lib.preprocess.minerals import sample_keys
 
 
 def free_port():
@@ -127,11 +128,36 @@ def _objects_result(result, scene):
     assert_objects_contract(result.objects)
 
 
+def assert_spectra_contract(ds):
+    """Check the spectra contract: ``reflectance (sample, wavelength)``, wavelengths in nm, increasing."""
+    assert isinstance(ds, xr.Dataset), f"expected an xarray.Dataset, got {type(ds).__name__}"
+    assert ds["reflectance"].dims == ("sample", "wavelength"), f"reflectance dims {ds['reflectance'].dims}"
+    assert ds["wavelength"].attrs.get("units") == "nm", "wavelength lacks units 'nm'"
+    assert np.all(np.diff(ds["wavelength"].values) > 0), "wavelengths are not increasing"
+
+
+def _table_splits(data):
+    """Check spectra splits, no physical sample in two of them; return the test spectra."""
+    assert {"train", "validation", "test"} <= set(data), f"load_data returned {sorted(data)}"
+    keys = []
+    for split in data.values():
+        assert_spectra_contract(split)
+        keys.append(set(sample_keys(split)))
+    assert all(not (a & b) for i, a in enumerate(keys) for b in keys[i + 1:]), "a physical sample is in two splits"
+    return data["test"]
+
+
+def _rows_result(result, ds):
+    assert len(result.rows) == ds.sizes["sample"], "the table does not hold one row per input spectrum"
+    assert result.values.sizes["sample"] == ds.sizes["sample"], "member predictions do not cover the input"
+
+
 #: Per kind: check ``load_data``'s splits (returning one input of ``predict``), check ``predict``'s
 #: result on it, and take a piece of the training split as ``evaluate`` takes it.
 KIND_CHECKS = {
     Kind.INTERVAL_EVENTS: (_series_splits, _series_result, lambda train: train.isel(time=slice(0, 500))),
     Kind.RASTER_OBJECTS: (_scene_splits, _objects_result, lambda train: train[:1]),
+    Kind.TABLE_ROWS: (_table_splits, _rows_result, lambda train: train.isel(sample=slice(0, 5))),
 }
 
 

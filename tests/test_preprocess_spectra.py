@@ -10,7 +10,7 @@ import xarray as xr
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate.minerals import mineral_scores
 from planetml_lib.io.spectra import read_spectra_csv, read_spectrum_json
-from planetml_lib.models.spectral_baselines import MineralModel, angle_neighbours, band_forest, pca_forest
+from planetml_lib.models.spectral_baselines import angle_neighbours, band_forest, pca_forest
 from planetml_lib.preprocess.bands import band_parameters, continuum_removed, spectral_angle, upper_hull
 from planetml_lib.preprocess.minerals import mineral_targets, physical_sample_groups
 from planetml_lib.preprocess.spectra import GRID_NM, prepare_spectra
@@ -111,7 +111,7 @@ def test_scores_of_a_perfect_and_of_a_wrong_prediction():
 def test_baselines_predict_volumes_that_sum_to_one(make):
     ds = prepare_spectra(read_spectra_csv(RELAB))
     targets = mineral_targets(ds)
-    model = MineralModel(make(ds["wavelength"].values)).fit(ds["reflectance"].values, targets)
+    model = make(ds["wavelength"].values).fit(ds["reflectance"].values, targets)
     predicted = model.predict(ds["reflectance"].values)
     np.testing.assert_allclose(predicted[["OL_vol", "OPX_vol", "CPX_vol", "PLG_vol"]].sum(axis=1), 1.0)
     assert list(predicted.columns) == list(pd.Index(targets.columns))
@@ -120,6 +120,6 @@ def test_baselines_predict_volumes_that_sum_to_one(make):
 def test_angle_matching_returns_the_training_spectrum_itself():
     ds = prepare_spectra(read_spectra_csv(RELAB))
     targets = mineral_targets(ds)
-    model = MineralModel(angle_neighbours(k=1)).fit(ds["reflectance"].values, targets)
+    model = angle_neighbours(k=1).fit(ds["reflectance"].values, targets)
     predicted = model.predict(ds["reflectance"].values)
     np.testing.assert_allclose(predicted["OL_vol"], targets["OL_vol"])

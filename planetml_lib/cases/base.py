@@ -9,9 +9,10 @@ the parameters listed there, and a ``KIND`` from :class:`Kind`. Shared code (the
 ``predict`` returns one typed result per kind, so callers never guess its shape:
 
 * :class:`Detection` for intervals in a time series (ICME, Mercury crossings, ...);
-* :class:`ObjectDetection` for objects in a raster (mounds, pits, craters, ...).
+* :class:`ObjectDetection` for objects in a raster (mounds, pits, craters, ...);
+* :class:`RowPrediction` for one prediction per row of a table (minerals of each spectrum).
 
-Both unpack like pairs: ``values, catalogue = case.predict(trained, data)``.
+All unpack like pairs: ``values, catalogue = case.predict(trained, data)``.
 """
 
 import inspect
@@ -62,6 +63,23 @@ class ObjectDetection(NamedTuple):
 
     values: xr.DataArray
     objects: pd.DataFrame
+
+
+class RowPrediction(NamedTuple):
+    """What ``predict`` returns for :attr:`Kind.TABLE_ROWS`.
+
+    Attributes
+    ----------
+    values : xarray.DataArray
+        ``(sample, member, output)``: what each ensemble member (or draw) predicted for each
+        input row, the spread behind the table's uncertainties.
+    rows : pandas.DataFrame
+        One row per input row, in input order, with its identifiers and the predictions
+        (written by ``write_output``).
+    """
+
+    values: xr.DataArray
+    rows: pd.DataFrame
 
 
 #: Every name a case module defines, with the parameters of the callables (``None``: not callable).

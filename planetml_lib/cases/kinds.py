@@ -12,13 +12,17 @@ with its source and time range; for rasters one record per scene with its source
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import xarray as xr
 
-from planetml_lib.cases.base import Detection, Kind, ObjectDetection
+from planetml_lib.cases.base import Detection, Kind, ObjectDetection, RowPrediction
 from planetml_lib.errors import PlanetMLError
+from planetml_lib.io.atomic import atomic_write
 from planetml_lib.io.export import read_catalog, write_catalog
 from planetml_lib.io.geotiff import read_outlines, write_objects
+from planetml_lib.io.tables import read_table
+from planetml_lib.preprocess.minerals import sample_keys
 
 
 def _series_records(ds):
@@ -65,6 +69,31 @@ def _scenes_inside(records, scenes):
     return any(_scene_record(scene) == record for scene in _scene_list(scenes) for record in records)
 
 
+def _rows_records(ds):
+    """The physical samples of a table of spectra: one record per split."""
+    return [{"samples": sorted(set(sample_keys(ds)))}]
+
+
+def _rows_inside(records, ds):
+    """Whether any spectrum of ``ds`` is of a recorded physical sample."""
+    recorded = {key for record in records for key in record["samples"]}
+    return bool(recorded & set(sample_keys(ds)))
+
+
+def _write_rows(rows, path):
+    """A prediction table as CSV, atomically; returns the path."""
+    path = Path(path)
+    if path.suffix.lower() != ".csv":
+        raise PlanetMLError(f"{path}: tables are written as .csv")
+    with atomic_write(path) as tmp:
+        rows.to_csv(tmp, index=False)
+    return path
+
+
+def _read_rows(path):
+    return read_table(path, [])
+
+
 @dataclass(frozen=True)
 class KindSpec:
     """How shared code handles one kind of case.
@@ -103,6 +132,8 @@ KINDS = {
     Kind.RASTER_OBJECTS: KindSpec(ObjectDetection, "objects", write_objects, read_outlines, (".geojson", ".gpkg"),
                                   ("image", "pixel_m"),
                                   lambda scenes: [_scene_record(s) for s in _scene_list(scenes)], _scenes_inside),
+    Kind.TABLE_ROWS: KindSpec(RowPrediction, "rows", _write_rows, _read_rows, (".csv",), (), _rows_records,
+                              _rows_inside),
 }
 
 
@@ -119,11 +150,12 @@ def result_spec(result):
     for spec in KINDS.values():
         if isinstance(result, spec.result):
             return spec
-    raise PlanetMLError(f"expected a Detection or ObjectDetection from predict, got {type(result).__name__}")
+    raise PlanetMLError(f"expected one of {[spec.result.__name__ for spec in KINDS.values()]} from predict, "
+                        f"got {type(result).__name__}")
 
 
 def write_output(result, path):
-    """Write the catalogue of a ``predict`` result (events or objects) to ``path``; return the path."""
+    """Write the catalogue of a ``predict`` result (events, objects or rows) to ``path``; return the path."""
     return result_spec(result).write(result[1], path)
 
 

@@ -10,6 +10,7 @@ from planetml_lib.models.convnet1d import ConvNet1d
 from planetml_lib.models.gan import DCGANDiscriminator, DCGANGenerator
 from planetml_lib.models.nguyen2019 import NguyenCNN
 from planetml_lib.models.resunetpp1d import ResUNetPP1d
+from planetml_lib.models.spectranet1d import SpectraNet1d
 from planetml_lib.models.unet2d import UNet2d
 
 MODELS = {
@@ -17,6 +18,7 @@ MODELS = {
     "resunetpp1d": ResUNetPP1d,
     "nguyen2019": NguyenCNN,
     "cnnlstm": CNNLSTM,
+    "spectranet1d": SpectraNet1d,
     "unet2d": UNet2d,
     "dcgan_generator": DCGANGenerator,
     "dcgan_discriminator": DCGANDiscriminator,
@@ -54,4 +56,4 @@ def create_model(name, **options):
 
 
 __all__ = ["CNNLSTM", "MODELS", "ConvNet1d", "DCGANDiscriminator", "DCGANGenerator", "NguyenCNN", "ResUNetPP1d",
-           "UNet2d", "create_model"]
+           "SpectraNet1d", "UNet2d", "create_model"]

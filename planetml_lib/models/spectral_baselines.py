@@ -7,8 +7,8 @@
 * :func:`angle_neighbours`: spectral-angle matching, the abundances of the training spectra
   at the smallest spectral angles (cosine distance ranks neighbours as the angle does).
 
-:class:`MineralModel` fits one such estimator to the volume fractions (renormalised to sum to
-1) and one per chemistry target, each on the spectra where that target is known.
+:class:`MineralModel` (what each returns) fits one estimator to the volume fractions (renormalised
+to sum to 1) and one per chemistry target, each on the spectra where that target is known.
 """
 
 from dataclasses import dataclass, field
@@ -43,29 +43,35 @@ class BandParameters(BaseEstimator, TransformerMixin):
 
 def pca_forest(n_components=20, n_estimators=300, seed=0):
     """The original pipeline: PCA then a random forest (PCA fitted inside each training fold)."""
-    return make_pipeline(PCA(n_components=n_components, random_state=seed),
-                         RandomForestRegressor(n_estimators=n_estimators, random_state=seed, n_jobs=-1))
+    return MineralModel(make_pipeline(PCA(n_components=n_components, random_state=seed),
+                                      RandomForestRegressor(n_estimators=n_estimators, random_state=seed, n_jobs=-1)))
 
 
 def band_forest(wavelength, n_estimators=300, seed=0):
-    """The physics baseline: a random forest on the band parameters."""
-    return make_pipeline(BandParameters(wavelength),
-                         RandomForestRegressor(n_estimators=n_estimators, random_state=seed, n_jobs=-1))
+    """The physics baseline: a random forest on the band parameters (computed once per spectrum)."""
+    return MineralModel(RandomForestRegressor(n_estimators=n_estimators, random_state=seed, n_jobs=-1),
+                        features=BandParameters(wavelength))
 
 
 def angle_neighbours(k=5):
     """Spectral-angle matching: the distance-weighted mean of the ``k`` nearest training spectra."""
-    return KNeighborsRegressor(n_neighbors=k, metric="cosine", weights="distance", algorithm="brute")
+    return MineralModel(KNeighborsRegressor(n_neighbors=k, metric="cosine", weights="distance", algorithm="brute"))
 
 
 @dataclass
 class MineralModel:
-    """Volumes and chemistry from one estimator recipe; ``predict`` returns a frame in the targets' names."""
+    """Volumes and chemistry from one estimator recipe, on ``features`` of the spectra (the spectra
+    themselves if None); ``predict`` returns a frame in the targets' names."""
 
     estimator: BaseEstimator
+    features: TransformerMixin | None = None
     fitted: dict = field(default_factory=dict)
 
+    def _features(self, X):
+        return X if self.features is None else self.features.transform(X)
+
     def fit(self, X, targets: pd.DataFrame):
+        X = self._features(X)
         known = targets[list(VOLUMES)].notna().all(axis=1).to_numpy()
         self.fitted = {"volumes": clone(self.estimator).fit(X[known], targets.loc[known, list(VOLUMES)].to_numpy())}
         for name in CHEMISTRY:
@@ -75,6 +81,7 @@ class MineralModel:
         return self
 
     def predict(self, X) -> pd.DataFrame:
+        X = self._features(X)
         volumes = np.clip(self.fitted["volumes"].predict(X), 0.0, None)
         volumes = volumes / np.where(volumes.sum(axis=1, keepdims=True) > 0, volumes.sum(axis=1, keepdims=True), 1.0)
         out = pd.DataFrame(volumes, columns=list(VOLUMES))

@@ -49,6 +49,15 @@ def mineral_targets(ds: xr.Dataset) -> pd.DataFrame:
     return targets
 
 
+def sample_keys(ds: xr.Dataset) -> list[str]:
+    """Each spectrum's physical sample: its RELAB base ID (``MB-CMP-001`` of ``MB-CMP-001-P2``), else its
+    ``SampleID``, ``SpectrumID`` or ``SampleName``, else its position (a spectrum of unknown origin)."""
+    for name in ("SampleID", "SpectrumID", "SampleName"):
+        if name in ds.coords:
+            return [(m.group(1) if (m := RELAB_BASE_ID.match(str(v))) else str(v)) for v in ds[name].values]
+    return [f"#{i}" for i in range(ds.sizes["sample"])]
+
+
 def physical_sample_groups(ds: xr.Dataset) -> np.ndarray:
     """A group number per spectrum: spectra of one physical sample share it.
 
@@ -56,9 +65,7 @@ def physical_sample_groups(ds: xr.Dataset) -> np.ndarray:
     or their ``SampleName`` agree; groups are the connected sets of that relation, so no
     sample is ever split between training and test.
     """
-    keys = []
-    if "SampleID" in ds.coords:
-        keys.append([(m.group(1) if (m := RELAB_BASE_ID.match(str(v))) else str(v)) for v in ds["SampleID"].values])
+    keys = [sample_keys(ds)]
     if "SampleName" in ds.coords:
         keys.append([str(v).strip().lower() for v in ds["SampleName"].values])
     n = ds.sizes["sample"]
