@@ -4,7 +4,7 @@
 #
 #   EXPLORE_MODE             lab (default: JupyterLab, every dashboard at <prefix>voila/render/...)
 #                            or dashboard (standalone Voila on EXPLORE_CASE's dashboard, no token)
-#   EXPLORE_CASE             the dashboard mode's case: icme (default), mercury_boundaries, mars_mounds
+#   EXPLORE_CASE             the dashboard mode's case: icme (default), mercury_boundaries, mars_mounds, minerals
 #   PORT                     port to listen on (default 8888)
 #   PATH_PREFIX              URL path the proxy forwards, kept in the request path (default /)
 #   EXPLORE_PREFIX_STRIPPED  1 when the proxy removes PATH_PREFIX before forwarding (dashboard mode only)
