@@ -20,7 +20,6 @@ Run: ``.venv/bin/python benchmarks/minerals.py [--fast] [--ship]``
 """
 
 import argparse
-import dataclasses
 import json
 import platform
 import time

@@ -1,6 +1,7 @@
 """Minerals case: splits by physical sample, the prediction table, bad spectra, the CLI."""
 
 import json
+
 import numpy as np
 import pandas as pd
 import pytest

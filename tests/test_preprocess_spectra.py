@@ -52,7 +52,8 @@ def test_gaps_are_interpolated_but_a_short_spectrum_is_refused_by_name():
 def test_upper_hull_and_continuum_removal_find_synthetic_bands():
     wavelength = GRID_NM
     continuum = 0.3 + 1e-4 * (wavelength - 450)
-    bands = 1 - 0.4 * np.exp(-0.5 * ((wavelength - 1000) / 60) ** 2) - 0.2 * np.exp(-0.5 * ((wavelength - 2000) / 120) ** 2)
+    bands = (1 - 0.4 * np.exp(-0.5 * ((wavelength - 1000) / 60) ** 2)
+             - 0.2 * np.exp(-0.5 * ((wavelength - 2000) / 120) ** 2))
     ds = spectra(wavelength, [continuum * bands])
     np.testing.assert_allclose(upper_hull(wavelength, continuum), continuum)
     removed = continuum_removed(ds).values[0]

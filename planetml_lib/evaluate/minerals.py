@@ -25,7 +25,8 @@ def rmse_pp(true: pd.Series, predicted: pd.Series) -> float:
 
 
 def mineral_scores(true: pd.DataFrame, predicted: pd.DataFrame) -> pd.DataFrame:
-    """Tidy scores of ``predicted`` against ``true`` (both in :func:`~.preprocess.minerals.mineral_targets`'s columns)."""
+    """Tidy scores of ``predicted`` against ``true``, both in the columns of
+    :func:`~planetml_lib.preprocess.minerals.mineral_targets`."""
     true, predicted = true.reset_index(drop=True), predicted.reset_index(drop=True)
     labelled = true[PRESENCE].notna().all(axis=1).to_numpy()
     y_true = true.loc[labelled, PRESENCE].to_numpy(dtype=int)

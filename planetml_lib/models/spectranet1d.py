@@ -76,7 +76,8 @@ class SpectraNet1d(nn.Module):
 
     def forward(self, x):
         if x.ndim != 3 or x.shape[1] != 1:
-            raise PlanetMLError(f"SpectraNet1d expects spectra of shape (batch, 1, n_wavelengths), got {tuple(x.shape)}")
+            raise PlanetMLError(f"SpectraNet1d expects spectra of shape (batch, 1, n_wavelengths), "
+                                f"got {tuple(x.shape)}")
         return torch.stack([member(x) for member in self.members], dim=1)
 
 
