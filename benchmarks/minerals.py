@@ -33,7 +33,7 @@ from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 from planetml_lib.cases import asteroid_taxonomy, minerals
 from planetml_lib.evaluate.minerals import mineral_scores
 from planetml_lib.models.spectral_baselines import angle_neighbours, band_forest, pca_forest
-from planetml_lib.preprocess.minerals import mineral_targets, physical_sample_groups
+from planetml_lib.preprocess.mineralogy import mineral_targets, physical_sample_groups
 
 RESULTS = Path(__file__).parent / "results" / "minerals.json"
 CNN = "spectranet1d ensemble (minerals.Config)"

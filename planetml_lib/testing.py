@@ -20,7 +20,7 @@ from planetml_lib.cases.base import Kind, check_surface
 from planetml_lib.cases.kinds import kind_spec
 from planetml_lib.dashboards.serve import LOOPBACK
 from planetml_lib.errors import PlanetMLError
-from planetml_lib.preprocess.minerals import sample_keys
+from planetml_lib.preprocess.mineralogy import sample_keys
 
 
 def free_port():

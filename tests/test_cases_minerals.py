@@ -9,7 +9,7 @@ import pytest
 from planetml_lib.cases import asteroid_taxonomy, minerals
 from planetml_lib.cli import main
 from planetml_lib.errors import PlanetMLError
-from planetml_lib.preprocess.minerals import VOLUMES, sample_keys
+from planetml_lib.preprocess.mineralogy import VOLUMES, sample_keys
 
 
 @pytest.fixture

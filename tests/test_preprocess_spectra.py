@@ -12,7 +12,7 @@ from planetml_lib.evaluate.minerals import mineral_scores
 from planetml_lib.io.spectra import read_spectra_csv, read_spectrum_json
 from planetml_lib.models.spectral_baselines import angle_neighbours, band_forest, pca_forest
 from planetml_lib.preprocess.bands import band_parameters, continuum_removed, spectral_angle, upper_hull
-from planetml_lib.preprocess.minerals import mineral_targets, physical_sample_groups
+from planetml_lib.preprocess.mineralogy import mineral_targets, physical_sample_groups
 from planetml_lib.preprocess.spectra import GRID_NM, prepare_spectra
 
 DATA = Path(__file__).parent / "data"

@@ -8,7 +8,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from planetml_lib.preprocess.bands import band_parameters
-from planetml_lib.preprocess.minerals import CHEMISTRY, MINERALS, VOLUMES, mineral_targets
+from planetml_lib.preprocess.mineralogy import CHEMISTRY, MINERALS, VOLUMES, mineral_targets
 from planetml_lib.preprocess.spectra import GRID_NM
 from planetml_lib.viz import spectra as viz
 

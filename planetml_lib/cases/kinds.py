@@ -22,7 +22,7 @@ from planetml_lib.io.atomic import atomic_write
 from planetml_lib.io.export import read_catalog, write_catalog
 from planetml_lib.io.geotiff import read_outlines, write_objects
 from planetml_lib.io.tables import read_table
-from planetml_lib.preprocess.minerals import sample_keys
+from planetml_lib.preprocess.mineralogy import sample_keys
 
 
 def _series_records(ds):

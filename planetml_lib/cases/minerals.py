@@ -8,7 +8,7 @@ plagioclase (a softmax: they sum to 1), their presence, and their chemistry (oli
 Fs and Wo, plagioclase An); the spread of the members is the uncertainty.
 
 Data: 536 labelled RELAB spectra (``planetml_lib/data/minerals``). Splits are by physical
-sample (:func:`~planetml_lib.preprocess.minerals.physical_sample_groups`): spectra of one sample
+sample (:func:`~planetml_lib.preprocess.mineralogy.physical_sample_groups`): spectra of one sample
 (sub-samples, grain sizes, repeated measurements) are never on both sides. Real data.
 """
 
@@ -37,7 +37,7 @@ from planetml_lib.io.spectra import read_spectra, read_spectra_csv
 from planetml_lib.models import create_model
 from planetml_lib.models.spectranet1d import MineralLoss
 from planetml_lib.preprocess.bands import spectral_angle
-from planetml_lib.preprocess.minerals import CHEMISTRY, MINERALS, VOLUMES, mineral_targets, physical_sample_groups
+from planetml_lib.preprocess.mineralogy import CHEMISTRY, MINERALS, VOLUMES, mineral_targets, physical_sample_groups
 from planetml_lib.preprocess.spectra import GRID_NM, NORMALISE_AT_NM, prepare_spectra
 from planetml_lib.train.loop import fit, predict_batches, seeded
 
@@ -213,7 +213,7 @@ def nearest_spectra(data, k=3):
 
 
 def as_targets(rows, threshold):
-    """A prediction table in :func:`~planetml_lib.preprocess.minerals.mineral_targets`'s columns."""
+    """A prediction table in :func:`~planetml_lib.preprocess.mineralogy.mineral_targets`'s columns."""
     predicted = rows[list(VOLUMES)].copy()
     for mineral, presence in zip(MINERALS, PRESENCE, strict=True):
         predicted[presence] = (rows[f"{mineral}_p"] >= threshold).astype(float)

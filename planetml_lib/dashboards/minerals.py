@@ -27,7 +27,7 @@ from planetml_lib.dashboards.common import (
 )
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.preprocess.bands import band_parameters
-from planetml_lib.preprocess.minerals import CHEMISTRY, MINERALS, VOLUMES, mineral_targets
+from planetml_lib.preprocess.mineralogy import CHEMISTRY, MINERALS, VOLUMES, mineral_targets
 from planetml_lib.preprocess.spectra import prepare_spectra
 from planetml_lib.viz.spectra import MINERAL_NAMES, has_band_II, plot_continuum, plot_mineral_prediction
 

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.metrics import f1_score
 
 from planetml_lib.evaluate.classes import to_metrics_frame
-from planetml_lib.preprocess.minerals import CHEMISTRY, MINERALS, VOLUMES
+from planetml_lib.preprocess.mineralogy import CHEMISTRY, MINERALS, VOLUMES
 
 PRESENCE = [f"{m}_present" for m in MINERALS]
 
@@ -26,7 +26,7 @@ def rmse_pp(true: pd.Series, predicted: pd.Series) -> float:
 
 def mineral_scores(true: pd.DataFrame, predicted: pd.DataFrame) -> pd.DataFrame:
     """Tidy scores of ``predicted`` against ``true``, both in the columns of
-    :func:`~planetml_lib.preprocess.minerals.mineral_targets`."""
+    :func:`~planetml_lib.preprocess.mineralogy.mineral_targets`."""
     true, predicted = true.reset_index(drop=True), predicted.reset_index(drop=True)
     labelled = true[PRESENCE].notna().all(axis=1).to_numpy()
     y_true = true.loc[labelled, PRESENCE].to_numpy(dtype=int)

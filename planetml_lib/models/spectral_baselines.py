@@ -23,7 +23,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 
 from planetml_lib.preprocess.bands import band_parameters
-from planetml_lib.preprocess.minerals import CHEMISTRY, MINERALS, PRESENT_FROM, VOLUMES
+from planetml_lib.preprocess.mineralogy import CHEMISTRY, MINERALS, PRESENT_FROM, VOLUMES
 
 
 class BandParameters(BaseEstimator, TransformerMixin):

@@ -18,7 +18,7 @@ from planetml_lib.preprocess.bands import (
     spectral_angle,
     upper_hull,
 )
-from planetml_lib.preprocess.minerals import CHEMISTRY, MINERALS, PRESENT_FROM, VOLUMES, mineral_targets, sample_keys
+from planetml_lib.preprocess.mineralogy import CHEMISTRY, MINERALS, PRESENT_FROM, VOLUMES, mineral_targets, sample_keys
 
 MINERAL_NAMES = {"OL": "olivine", "OPX": "orthopyroxene", "CPX": "clinopyroxene", "PLG": "plagioclase"}
 MINERAL_COLOURS = {"OL": "#4d9221", "OPX": "#d95f02", "CPX": "#1f78b4", "PLG": "#7f7f7f", "mixture": "#c7c7c7"}
@@ -94,7 +94,7 @@ def plot_end_members(ds, n=3, pure=0.9):
 
 def plot_abundances(volumes):
     """Histograms of the volume fractions (a frame with ``OL_vol`` ... ``PLG_vol``) and of the number
-    of minerals present (at least :data:`~planetml_lib.preprocess.minerals.PRESENT_FROM` of the volume)."""
+    of minerals present (at least :data:`~planetml_lib.preprocess.mineralogy.PRESENT_FROM` of the volume)."""
     fig = Figure(figsize=(13, 3.2), layout="constrained")
     axes = fig.subplots(1, len(VOLUMES) + 1)
     bins = np.linspace(0, 1, 21)
@@ -194,7 +194,7 @@ def plot_mineral_prediction(row, truth=None, threshold=0.5, title=None):
     bars of the fractions and chemistry ± the ensemble's spread (``<name>_std``).
 
     ``row`` is one row (a Series) of ``minerals.predict``'s table; ``truth`` an optional row of
-    :func:`~planetml_lib.preprocess.minerals.mineral_targets`, drawn as black diamonds.
+    :func:`~planetml_lib.preprocess.mineralogy.mineral_targets`, drawn as black diamonds.
     """
     fig = Figure(figsize=(12, 3.4), layout="constrained")
     volumes, presence, chemistry = fig.subplots(1, 3, gridspec_kw={"width_ratios": [4, 4, 6]})
