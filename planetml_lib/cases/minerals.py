@@ -13,6 +13,7 @@ sample (:func:`~planetml_lib.preprocess.mineralogy.physical_sample_groups`): spe
 """
 
 import dataclasses
+import functools
 import os
 import sys
 from dataclasses import dataclass, field
@@ -80,13 +81,19 @@ class Config:
                    epochs=2, max_spectra=60, progress=False)
 
 
-def labelled_spectra():
-    """The RELAB spectra with known volumes, prepared, with their targets as coordinates."""
+@functools.cache
+def _relab_library():
+    """:func:`labelled_spectra`, read and prepared once per process (shared, not to be modified)."""
     spectra = prepare_spectra(read_spectra_csv(RELAB))
     targets = mineral_targets(spectra)
     known = targets[list(VOLUMES)].notna().all(axis=1).to_numpy()
     spectra = spectra.isel(sample=np.flatnonzero(known))
     return spectra.assign_coords({name: ("sample", targets.loc[known, name].to_numpy()) for name in targets.columns})
+
+
+def labelled_spectra():
+    """The RELAB spectra with known volumes, prepared, with their targets as coordinates (a copy of your own)."""
+    return _relab_library().copy(deep=True)
 
 
 def load_data(config):
@@ -203,7 +210,7 @@ def nearest_spectra(data, k=3):
     """The ``k`` RELAB spectra nearest to each spectrum of ``data`` by spectral angle (a library look-up,
     for display): a frame with ``input`` (row of ``data``), ``rank``, the match's identifiers and
     volumes, and ``angle_deg``."""
-    library = labelled_spectra()
+    library = _relab_library()
     spectra = prepare_spectra(data)
     angles = np.degrees(spectral_angle(spectra["reflectance"].values, library["reflectance"].values))
     order = np.argsort(angles, axis=1)[:, :k]
