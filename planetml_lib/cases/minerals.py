@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
+from scipy.special import expit, softmax
 from sklearn.model_selection import GroupShuffleSplit
 
 from planetml_lib.cases import trained as _trained
@@ -190,10 +191,7 @@ def predict(trained, data):
     outputs = predict_batches(trained.model, _inputs(spectra), batch_size=trained.config.batch_size,
                               device=model_device(trained.model))
     m = len(MINERALS)
-    logits = outputs[..., :m]
-    fractions = np.exp(logits - logits.max(-1, keepdims=True))
-    fractions /= fractions.sum(-1, keepdims=True)
-    values = np.concatenate([fractions, 1 / (1 + np.exp(-outputs[..., m:]))], axis=-1)
+    values = np.concatenate([softmax(outputs[..., :m], axis=-1), expit(outputs[..., m:])], axis=-1)
     members = xr.DataArray(values, dims=("sample", "member", "output"), coords={"output": list(OUTPUTS)},
                            name="prediction")
     rows = pd.DataFrame({name: spectra[name].values for name in IDENTIFIERS if name in spectra.coords})
