@@ -24,6 +24,7 @@ import xarray as xr
 
 from planetml_lib.errors import DataFormatError, PlanetMLError
 from planetml_lib.io.solarwind import VARIABLES, _cadence
+from planetml_lib.io.tables import error_reason
 
 #: Variables the layouts add to :data:`~planetml_lib.io.solarwind.VARIABLES`: name -> (units, long name).
 EXTRA_VARIABLES = {
@@ -115,7 +116,7 @@ def _open(path: Path) -> cdflib.CDF:
     try:
         return cdflib.CDF(path)
     except (OSError, ValueError) as err:
-        raise DataFormatError(f"{path}: not a readable CDF file ({str(err).splitlines()[0]})") from None
+        raise DataFormatError(f"{path}: not a readable CDF file ({error_reason(err)})") from None
 
 
 @contextmanager

@@ -21,6 +21,7 @@ import xarray as xr
 
 from planetml_lib.errors import DataFormatError, PlanetMLError
 from planetml_lib.io.solarwind import VARIABLES
+from planetml_lib.io.tables import error_reason
 
 #: Words per line of an OMNI2 hourly file (low_res_omni, not the 56-word "extended" files).
 N_WORDS = 55
@@ -51,8 +52,7 @@ def _text(path: Path) -> str:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as err:  # a truncated or damaged compressed file
-            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise DataFormatError(f"{path}: cannot decompress ({reason})") from err
+            raise DataFormatError(f"{path}: cannot decompress ({error_reason(err)})") from err
     if not data.strip():
         raise DataFormatError(f"{path}: empty file")
     try:

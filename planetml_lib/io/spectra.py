@@ -25,7 +25,7 @@ import pandas as pd
 import xarray as xr
 
 from planetml_lib.errors import DataFormatError, PlanetMLError
-from planetml_lib.io.tables import read_table
+from planetml_lib.io.tables import error_reason, read_table
 
 #: Reflectance columns of the table layout: ``R`` and the wavelength in nm.
 REFLECTANCE_COLUMN = re.compile(r"^R(\d+(?:\.\d+)?)$")
@@ -150,7 +150,7 @@ def read_spectrum_json(path: str | os.PathLike) -> xr.Dataset:
     try:
         content = json.loads(path.read_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise DataFormatError(f"{path}: not a JSON spectrum ({str(err).splitlines()[0]})") from err
+        raise DataFormatError(f"{path}: not a JSON spectrum ({error_reason(err)})") from err
     records = content if isinstance(content, list) else [content]
     if not records:
         raise DataFormatError(f"{path}: no spectrum in the file")
@@ -227,8 +227,7 @@ def read_envi_library(path: str | os.PathLike) -> xr.Dataset:
         library = envi.open(str(header), str(data))
         spectra = np.asarray(library.spectra, dtype=float)
     except (envi.EnviException, OSError, ValueError, UnicodeDecodeError, KeyError, IndexError) as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise DataFormatError(f"{path}: not a readable ENVI spectral library ({reason})") from err
+        raise DataFormatError(f"{path}: not a readable ENVI spectral library ({error_reason(err)})") from err
     if not isinstance(library, envi.SpectralLibrary):
         raise DataFormatError(f"{path}: an ENVI image, not a spectral library (file type "
                               f"{library.metadata.get('file type')!r})")

@@ -23,6 +23,12 @@ def require_columns(table: pd.DataFrame, required: Sequence[str], source) -> Non
         )
 
 
+def error_reason(err: Exception) -> str:
+    """The first line of an exception's message (its type name if it has none), for one-line errors."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
 def read_table(
     path: str | os.PathLike, required: Sequence[str], first_line: int = 2, **read_csv_options
 ) -> pd.DataFrame:
@@ -48,8 +54,7 @@ def read_table(
         table = pd.read_csv(path, **read_csv_options)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError,
             zlib.error) as err:  # EOFError, zlib.error: a truncated or damaged compressed file
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise DataFormatError(f"{path}: cannot read as a table ({reason})") from err
+        raise DataFormatError(f"{path}: cannot read as a table ({error_reason(err)})") from err
     require_columns(table, required, path)
     table.index = pd.RangeIndex(first_line, first_line + len(table))
     return table
