@@ -34,12 +34,19 @@ from planetml_lib.cases.trained import TrainedModel
 from planetml_lib.datasets import DATA_DIR
 from planetml_lib.device import model_device
 from planetml_lib.errors import PlanetMLError
-from planetml_lib.evaluate.minerals import PRESENCE, mineral_scores
+from planetml_lib.evaluate.minerals import mineral_scores
 from planetml_lib.io.spectra import read_spectra, read_spectra_csv
 from planetml_lib.models import create_model
 from planetml_lib.models.spectranet1d import MineralLoss
 from planetml_lib.preprocess.bands import spectral_angle
-from planetml_lib.preprocess.mineralogy import CHEMISTRY, MINERALS, VOLUMES, mineral_targets, physical_sample_groups
+from planetml_lib.preprocess.mineralogy import (
+    CHEMISTRY,
+    MINERALS,
+    PRESENCE,
+    VOLUMES,
+    mineral_targets,
+    physical_sample_groups,
+)
 from planetml_lib.preprocess.spectra import GRID_NM, NORMALISE_AT_NM, prepare_spectra
 from planetml_lib.train.loop import fit, predict_batches, seeded
 
@@ -122,9 +129,7 @@ def _inputs(spectra):
 
 def _targets(spectra):
     """Network targets ``(n, len(OUTPUTS))``: fractions, presence, chemistry (NaN where unknown)."""
-    presence = [spectra[f"{m}_present"].values for m in MINERALS]
-    return np.column_stack([*(spectra[v].values for v in VOLUMES), *presence,
-                            *(spectra[c].values for c in CHEMISTRY)]).astype("float32")
+    return np.column_stack([spectra[name].values for name in (*VOLUMES, *PRESENCE, *CHEMISTRY)]).astype("float32")
 
 
 def train(config, data):

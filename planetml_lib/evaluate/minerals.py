@@ -11,9 +11,7 @@ import pandas as pd
 from sklearn.metrics import f1_score
 
 from planetml_lib.evaluate.classes import to_metrics_frame
-from planetml_lib.preprocess.mineralogy import CHEMISTRY, MINERALS, VOLUMES
-
-PRESENCE = [f"{m}_present" for m in MINERALS]
+from planetml_lib.preprocess.mineralogy import CHEMISTRY, PRESENCE, VOLUMES
 
 
 def rmse_pp(true: pd.Series, predicted: pd.Series) -> float:
@@ -28,9 +26,9 @@ def mineral_scores(true: pd.DataFrame, predicted: pd.DataFrame) -> pd.DataFrame:
     """Tidy scores of ``predicted`` against ``true``, both in the columns of
     :func:`~planetml_lib.preprocess.mineralogy.mineral_targets`."""
     true, predicted = true.reset_index(drop=True), predicted.reset_index(drop=True)
-    labelled = true[PRESENCE].notna().all(axis=1).to_numpy()
-    y_true = true.loc[labelled, PRESENCE].to_numpy(dtype=int)
-    y_pred = predicted.loc[labelled, PRESENCE].to_numpy(dtype=int)
+    labelled = true[list(PRESENCE)].notna().all(axis=1).to_numpy()
+    y_true = true.loc[labelled, list(PRESENCE)].to_numpy(dtype=int)
+    y_pred = predicted.loc[labelled, list(PRESENCE)].to_numpy(dtype=int)
     presence = {"exact_match": float((y_true == y_pred).all(axis=1).mean()) if labelled.any() else float("nan"),
                 "F1_micro": float(f1_score(y_true, y_pred, average="micro", zero_division=np.nan)),
                 "F1_macro": float(f1_score(y_true, y_pred, average="macro", zero_division=np.nan)),

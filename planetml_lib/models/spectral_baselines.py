@@ -23,7 +23,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 
 from planetml_lib.preprocess.bands import band_parameters
-from planetml_lib.preprocess.mineralogy import CHEMISTRY, MINERALS, PRESENT_FROM, VOLUMES
+from planetml_lib.preprocess.mineralogy import CHEMISTRY, VOLUMES, presence
 
 
 class BandParameters(BaseEstimator, TransformerMixin):
@@ -85,8 +85,7 @@ class MineralModel:
         volumes = np.clip(self.fitted["volumes"].predict(X), 0.0, None)
         volumes = volumes / np.where(volumes.sum(axis=1, keepdims=True) > 0, volumes.sum(axis=1, keepdims=True), 1.0)
         out = pd.DataFrame(volumes, columns=list(VOLUMES))
-        for mineral, name in zip(MINERALS, VOLUMES, strict=True):
-            out[f"{mineral}_present"] = (out[name] >= PRESENT_FROM).astype(float)
+        out = out.join(presence(out))
         for name in CHEMISTRY:
             out[name] = self.fitted[name].predict(X) if name in self.fitted else np.nan
         return out

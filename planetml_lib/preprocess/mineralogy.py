@@ -20,6 +20,7 @@ from planetml_lib.errors import PlanetMLError
 
 MINERALS = ("OL", "OPX", "CPX", "PLG")
 VOLUMES = tuple(f"{m}_vol" for m in MINERALS)
+PRESENCE = tuple(f"{m}_present" for m in MINERALS)
 #: Chemistry targets and the mineral each belongs to.
 CHEMISTRY = {"OL_Fa": "OL", "OPX_Fs": "OPX", "OPX_Wo": "OPX", "CPX_Fs": "CPX", "CPX_Wo": "CPX", "PLG_An": "PLG"}
 #: Volume fraction from which a mineral counts as present.
@@ -40,13 +41,18 @@ def mineral_targets(ds: xr.Dataset) -> pd.DataFrame:
     volumes = pd.DataFrame({name: ds[name].values.astype(float) for name in VOLUMES})
     total = volumes.sum(axis=1, min_count=len(VOLUMES))
     volumes = volumes.div(total.where(total > 0), axis=0)
-    targets = volumes.copy()
-    for mineral, name in zip(MINERALS, VOLUMES, strict=True):
-        targets[f"{mineral}_present"] = (volumes[name] >= PRESENT_FROM).astype(float).where(volumes[name].notna())
+    targets = volumes.join(presence(volumes))
     for name, mineral in CHEMISTRY.items():
         values = ds[name].values.astype(float) if name in ds.coords else np.full(ds.sizes["sample"], np.nan)
         targets[name] = np.where(volumes[f"{mineral}_vol"].to_numpy() > 0, values, np.nan)
     return targets
+
+
+def presence(volumes: pd.DataFrame) -> pd.DataFrame:
+    """1 where a mineral's volume fraction reaches :data:`PRESENT_FROM`, else 0 (NaN where unknown):
+    the :data:`PRESENCE` columns of :data:`VOLUMES` columns."""
+    present = (volumes[list(VOLUMES)] >= PRESENT_FROM).astype(float).where(volumes[list(VOLUMES)].notna())
+    return present.set_axis(list(PRESENCE), axis=1)
 
 
 def sample_keys(ds: xr.Dataset) -> list[str]:
