@@ -1,12 +1,16 @@
-"""Pieces every dashboard needs: errors shown in the page, figures as images, uploaded files,
+"""Pieces every dashboard needs: a busy line and errors shown in the page, figures as images, uploaded
+files (named by their file names, deleted when the kernel ends), a data menu that an upload joins,
 download links for a prediction's catalogue in every format its kind writes."""
 
+import atexit
 import base64
 import html
 import io
+import shutil
 import sys
 import tempfile
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -19,21 +23,36 @@ from planetml_lib.errors import PlanetMLError
 MEDIA_TYPES = {".csv": "text/csv", ".xml": "application/x-votable+xml", ".vot": "application/x-votable+xml",
                ".txt": "text/plain", ".geojson": "application/geo+json", ".gpkg": "application/geopackage+sqlite3"}
 
+#: What the status line says while a change is computed (the browser tests look for it).
+BUSY_TEXT = "⏳ computing…"
+#: Folders :func:`save_uploads` made in this process; deleted when it ends (:func:`remove_uploads`).
+UPLOAD_FOLDERS = []
+
+
+def _without_upload_folders(text):
+    """``text`` with the server's upload folders cut from its paths: the page names files, not server paths."""
+    for folder in UPLOAD_FOLDERS:
+        text = text.replace(f"{folder}/", "")
+    return text
+
 
 def error_html(message):
-    """A one-line, HTML-escaped error for a status widget."""
-    return f"<span style='color:#b00'>⚠ {html.escape(str(message))}</span>"
+    """A one-line, HTML-escaped error for a status widget, naming uploaded files without their folder."""
+    return f"<span style='color:#b00'>⚠ {html.escape(_without_upload_folders(str(message)))}</span>"
 
 
 def run_guarded(status, callback):
-    """Run a widget callback; show any error in ``status`` instead of a blank or a frozen page.
+    """Run a widget callback with ``status`` saying it is busy meanwhile; show any error there instead of a
+    blank or a frozen page.
 
+    The busy line is cleared when the callback returns and replaced by the message when it raises.
     A user error (PlanetMLError) is shown as it is; anything else is a bug: the page names it
     and the traceback goes to the server's log (the terminal that started the dashboard).
     """
+    status.value = f"<span style='color:#555'>{BUSY_TEXT}</span>"
     try:
-        status.value = ""
         callback()
+        status.value = ""
     except PlanetMLError as error:
         status.value = error_html(error)
     except Exception as error:  # a widget callback has no caller to report to
@@ -77,11 +96,47 @@ def download_links(result, stem):
 
 
 def save_uploads(files):
-    """Write a FileUpload widget's files into a new temporary folder; return their paths."""
+    """Write a FileUpload widget's files into a new temporary folder; return their paths.
+
+    The folder is deleted when the process (the dashboard's kernel) ends.
+    """
     folder = Path(tempfile.mkdtemp(prefix="planetml_upload_"))
+    UPLOAD_FOLDERS.append(folder)
     paths = []
     for item in files:
         path = folder / Path(item["name"]).name
         path.write_bytes(bytes(item["content"]))
         paths.append(path)
     return paths
+
+
+@atexit.register
+def remove_uploads():
+    """Delete the folders :func:`save_uploads` made (registered to run when the kernel ends)."""
+    while UPLOAD_FOLDERS:
+        shutil.rmtree(UPLOAD_FOLDERS.pop(), ignore_errors=True)
+
+
+def upload_label(paths):
+    """The data menu's entry of uploaded files: their names, never the server folder they were saved in."""
+    return "uploaded: " + ", ".join(sorted(Path(p).name for p in paths))
+
+
+@contextmanager
+def quietly(widget, observer, name="value"):
+    """Change ``widget`` without calling ``observer`` (the caller shows the result once) and send the
+    changes to the browser as one message: sent apart, the browser can echo an intermediate state back."""
+    widget.unobserve(observer, name)
+    try:
+        with widget.hold_sync():
+            yield widget
+    finally:
+        widget.observe(observer, name)
+
+
+def select_new_option(dropdown, label, value, observer):
+    """Add ``(label, value)`` to a dropdown of ``(label, value)`` options (replacing an entry of that label)
+    and select it, without calling ``observer``: how an upload joins the data menu."""
+    with quietly(dropdown, observer):
+        dropdown.options = [option for option in dropdown.options if option[0] != label] + [(label, value)]
+        dropdown.value = value
