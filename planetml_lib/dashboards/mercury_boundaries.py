@@ -1,7 +1,9 @@
 """The Mercury boundaries dashboard: pick a (simulated) orbit or upload a PDS file, see the regions.
 
-Shows the magnetogram with the predicted regions coloured beneath the true ones and the
-table of crossings. Simulated orbits are made on demand (about a second each) and cached.
+Shows the magnetogram with the predicted regions coloured beneath the true ones (where known) and
+one table of the predicted and the Philpott et al. (2020) crossings of the orbit, sorted by time;
+an uploaded file joins the orbit menu under its name and is compared with the Philpott crossings of
+its orbits. Simulated orbits are made on demand (about a second each) and cached.
 """
 
 import ipywidgets as widgets
@@ -15,22 +17,31 @@ from planetml_lib.dashboards.common import (
     figure_widget,
     run_guarded,
     save_uploads,
+    select_new_option,
     show_figure,
+    upload_label,
 )
 from planetml_lib.datasets import load_catalog
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.simulate import simulate_orbits
 from planetml_lib.viz.regions import plot_regions
 
-CROSSING_COLUMNS = ["label", "start", "end"]
+CROSSING_COLUMNS = ["start", "end", "label"]
+#: The model's region abbreviations (``preprocess.mercury.REGIONS``), spelt out on the page.
+REGION_NAMES = {"IMF": "solar wind (interplanetary magnetic field)", "SK": "bow shock crossing",
+                "MSh": "magnetosheath", "MP": "magnetopause crossing", "MSp": "magnetosphere"}
 
 
 def _crossing_table(predicted, reference):
-    """Predicted crossings beside the Philpott list's, one row per crossing label."""
-    table = predicted[CROSSING_COLUMNS].set_index("label").add_prefix("predicted ")
-    if len(reference):
-        table = table.join(reference[CROSSING_COLUMNS].set_index("label").add_prefix("Philpott "), how="outer")
-    return table.reset_index().to_html(index=False, border=0)
+    """The predicted and the Philpott crossings in one table sorted by time; ``source`` says whose each is."""
+    table = pd.concat([predicted[CROSSING_COLUMNS].assign(source="predicted"),
+                       reference[CROSSING_COLUMNS].assign(source="Philpott et al. 2020")], ignore_index=True)
+    return table.sort_values(["start", "source"]).to_html(index=False, border=0)
+
+
+def _title(key, ds):
+    """The figure's title: which bars it shows (the true regions are known for simulated orbits only)."""
+    return f"{key}: {'true (upper) and predicted (lower)' if 'region' in ds else 'predicted'} regions"
 
 
 class MercuryDashboard:
@@ -42,16 +53,21 @@ class MercuryDashboard:
         self.crossings = load_catalog("philpott2020")
         self.cache = {}
         test_orbits = case.split_orbits(case.Config())["test"].tolist()
-        self.orbit = widgets.Dropdown(options=test_orbits, description="Orbit")
-        self.upload = widgets.FileUpload(accept=".tab,.TAB", multiple=True, description="Upload PDS TAB")
+        self.orbit = widgets.Dropdown(options=[(f"simulated orbit {orbit}", orbit) for orbit in test_orbits],
+                                      description="Orbit", layout=widgets.Layout(width="32em"))
+        self.uploads = {}  # menu value of an upload -> its series
+        self.upload = widgets.FileUpload(accept=".tab,.TAB", multiple=True, description="Upload PDS TAB",
+                                         layout=widgets.Layout(width="auto"))
         self.status = widgets.HTML()
         self.figure = figure_widget()
         self.table = widgets.HTML()
-        self.orbit.observe(lambda _: run_guarded(self.status, self._select_orbit), "value")
+        self.orbit.observe(self._on_orbit, "value")
         self.upload.observe(lambda _: run_guarded(self.status, self._select_upload), "value")
         about = widgets.HTML(f"<h3>{case.TITLE}</h3><p><b>Simulated</b> MESSENGER orbits (real orbit and "
                              "Philpott et al. 2020 crossing times, simulated field) from the test orbits, never "
-                             "used in training; or your own PDS MAG file (MAGMSOSCIAVG*.TAB).</p>")
+                             "used in training; or your own PDS MAG file (MAGMSOSCIAVG*.TAB), compared with the "
+                             "Philpott crossings of its orbits. Regions: "
+                             + "; ".join(f"<b>{abbr}</b> {name}" for abbr, name in REGION_NAMES.items()) + ".</p>")
         self.widget = widgets.VBox([about, widgets.HBox([self.orbit, self.upload]), self.status, self.figure,
                                     self.table])
         run_guarded(self.status, self._select_orbit)
@@ -61,22 +77,30 @@ class MercuryDashboard:
             detection = case.predict(self.trained, ds)
             self.cache[key] = (ds, *detection, download_links(detection, "crossings"))
         ds, regions, predicted, downloads = self.cache[key]
-        reference = case.reference_crossings(ds) if "region" in ds else pd.DataFrame(columns=CROSSING_COLUMNS)
-        show_figure(self.figure, plot_regions(ds, np.asarray(regions), title=f"{key}: true (upper) and predicted "
-                                                                              "(lower) regions"))
-        self.table.value = (f"<b>{len(predicted)} crossings found</b> {downloads}"
-                            + _crossing_table(predicted, reference))
+        reference = case.reference_crossings(ds) if "orbit" in ds.coords else predicted.iloc[:0]
+        show_figure(self.figure, plot_regions(ds, np.asarray(regions), title=_title(self.orbit.label, ds)))
+        self.table.value = (f"<b>{len(predicted)} crossings found</b>, {len(reference)} in the Philpott list "
+                            f"for this orbit {downloads}" + _crossing_table(predicted, reference))
+
+    def _on_orbit(self, _change):
+        run_guarded(self.status, self._select_orbit)
 
     def _select_orbit(self):
-        orbit = int(self.orbit.value)
-        self._show(f"simulated orbit {orbit}", case.prepare(
-            simulate_orbits([orbit], self.crossings, self.config.cadence, self.config.seed), self.config))
+        key = self.orbit.value
+        if key in self.uploads:
+            self._show(key, self.uploads[key])
+        else:
+            self._show(key, case.prepare(simulate_orbits([key], self.crossings, self.config.cadence,
+                                                         self.config.seed), self.config))
 
     def _select_upload(self):
         if not self.upload.value:
             return
         paths = save_uploads(self.upload.value)
-        self._show(", ".join(p.name for p in paths), case.prepare_for_model(case.read_input(paths), self.config))
+        key = ("upload", *sorted(p.name for p in paths))
+        self.uploads[key] = case.prepare_for_model(case.read_input(paths), self.config)
+        select_new_option(self.orbit, upload_label(paths), key, self._on_orbit)
+        self._select_orbit()
 
 
 def build_dashboard(model_folder=None):
