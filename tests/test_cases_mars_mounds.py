@@ -9,6 +9,7 @@ import rasterio
 from affine import Affine
 
 from planetml_lib.cases import mars_mounds as case
+from planetml_lib.cases.kinds import check_output_path
 from planetml_lib.cli import main
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.simulate.mars_terrain import mars_equirectangular_wkt, simulate_mound_field
@@ -134,6 +135,18 @@ def test_cli_names_a_raster_without_crs(tmp_path, trained, dtm_scene, capsys):
     code = main(["predict", "mounds", "--input", str(dtm), "--output", str(tmp_path / "m.geojson"),
                  "--model", str(folder)])
     assert code == 2 and "--pixel-m" in capsys.readouterr().err
+    code = main(["predict", "mounds", "--input", str(dtm), "--output", str(tmp_path / "m.geojson"),
+                 "--pixel-m", "5", "--model", str(folder)])
+    assert code == 2 and "write .gpkg" in capsys.readouterr().err and not (tmp_path / "m.geojson").exists()
+
+
+def test_geojson_of_a_raster_without_crs_is_refused_before_predicting(tmp_path, dtm_scene):
+    scene = case.read_input(write_raster(tmp_path / "nocrs.tif", dtm_scene["dtm"].values, crs=None), pixel_m=5.0)
+    with pytest.raises(PlanetMLError, match=r"m.geojson: the outlines have no CRS .*; write .gpkg$"):
+        check_output_path(case.KIND, scene, tmp_path / "m.geojson")
+    check_output_path(case.KIND, scene, tmp_path / "m.gpkg")
+    check_output_path(case.KIND, case.read_input(write_raster(tmp_path / "dtm.tif", dtm_scene["dtm"].values)),
+                      tmp_path / "m.geojson")
 
 
 def test_gan_experiment_trains_both_arms_on_the_same_budget(fast_case):

@@ -1,3 +1,5 @@
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -6,11 +8,13 @@ import rasterio
 import rasterio.io
 import xarray as xr
 from affine import Affine
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from shapely.geometry import Point, box
 
 from planetml_lib.errors import PlanetMLError
+from planetml_lib.evaluate.objects import mask_to_polygons
 from planetml_lib.io.geotiff import (
+    GEOJSON_CRS_NOTE,
     grid_transform,
     rasterize_outlines,
     read_geotiff,
@@ -168,8 +172,38 @@ def test_write_objects_keeps_mars_crs_in_geopackage(tmp_path):
     assert back.crs.equals(objects.crs) and back["score"].tolist() == [0.9] and back.geometry[0].area == 100
     plain = pd.DataFrame({"label": ["mound", "mound"], "geometry": [box(0, 0, 1, 1), box(2, 2, 4, 4)]})
     with pytest.warns(UserWarning, match="crs"):
-        written = write_objects(plain, tmp_path / "o.geojson")
+        written = write_objects(plain, tmp_path / "o.gpkg")
     assert [geom.area for geom in gpd.read_file(written).geometry] == [1.0, 4.0]
+    with pytest.raises(PlanetMLError, match=r"o.geojson: the outlines have no CRS .*; write .gpkg$"):
+        write_objects(plain, tmp_path / "o.geojson")
+    with pytest.raises(PlanetMLError, match="earth.geojson: cannot express the outlines as Mars longitude/latitude"):
+        write_objects(objects.set_crs("EPSG:4326", allow_override=True), tmp_path / "earth.geojson")
     with pytest.raises(PlanetMLError, match="objects.shp: unknown vector format"):
         write_objects(objects, tmp_path / "objects.shp")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.geojson", "objects.gpkg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.gpkg", "objects.gpkg"]
+
+
+def test_geojson_is_mars_longitude_latitude_and_geopackage_keeps_the_projection(tmp_path):
+    wkt = mars_equirectangular_wkt(137.4, -4.6)  # Gale crater
+    top = MARS_RADIUS_M * np.radians(-4.6) + 250.0
+    raster = read_geotiff(write_raw(tmp_path / "dtm.tif", np.zeros((1, 50, 50), np.float32), crs=wkt,
+                                    transform=Affine(10, 0, -250, 0, -10, top)))
+    mask = np.zeros((50, 50), bool)
+    mask[10:20, 30:45] = True
+    objects = mask_to_polygons(mask, raster.attrs["transform"], min_area_px=1, crs=raster.attrs["crs"])
+    left, bottom, right = -250.0, top - 500.0, 250.0
+    lon, lat = Transformer.from_crs(CRS.from_wkt(wkt), "IAU_2015:49900", always_xy=True).transform(
+        [left, right, right, left], [bottom, bottom, top, top])
+    geojson = write_objects(objects, tmp_path / "mounds.geojson")
+    in_degrees = gpd.read_file(geojson)
+    assert in_degrees.crs.equals(CRS("IAU_2015:49900"), ignore_axis_order=True)
+    west, south, east, north = in_degrees.total_bounds
+    assert min(lon) < west < east < max(lon) and min(lat) < south < north < max(lat)
+    assert 137.3 < west and north < -4.5
+    assert json.loads(geojson.read_text())["coordinate_system"] == GEOJSON_CRS_NOTE
+    footprint = box(left, bottom, right, top)
+    for path in (geojson, write_objects(objects, tmp_path / "mounds.gpkg")):
+        back = gpd.read_file(path).to_crs(wkt)
+        assert footprint.contains(back.union_all())
+        assert back.geometry[0].symmetric_difference(objects.geometry[0]).area < 1.0  # m^2 of a 15 000 m^2 mound
+    assert (rasterize_outlines(read_outlines(geojson, like=raster), raster) == mask).all()

@@ -20,7 +20,7 @@ from planetml_lib.cases.base import Detection, Kind, ObjectDetection, RowPredict
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.io.atomic import atomic_write
 from planetml_lib.io.export import read_catalog, write_catalog
-from planetml_lib.io.geotiff import read_outlines, write_objects
+from planetml_lib.io.geotiff import read_outlines, vector_driver, write_objects
 from planetml_lib.io.tables import read_table
 from planetml_lib.preprocess.mineralogy import sample_keys
 
@@ -157,6 +157,16 @@ def result_spec(result):
 def write_output(result, path):
     """Write the catalogue of a ``predict`` result (events, objects or rows) to ``path``; return the path."""
     return result_spec(result).write(result[1], path)
+
+
+def check_output_path(kind, data, path):
+    """Refuse, before a model runs on ``data``, an output ``path`` its result could not be written to.
+
+    Only raster outlines have such a case: GeoJSON (longitude/latitude) of a raster without
+    CRS (:func:`~planetml_lib.io.geotiff.vector_driver`).
+    """
+    if Kind(kind) is Kind.RASTER_OBJECTS:
+        vector_driver(path, data.attrs.get("crs"))
 
 
 def check_options(options, kind):

@@ -8,11 +8,14 @@ None), ``transform`` (the six affine numbers ``a, b, c, d, e, f``:
 nodata value or None) and ``units``. Nodata pixels become NaN, so values are
 always float. Outlines (shapefile, GeoPackage, GeoJSON) become a GeoDataFrame
 in the raster's CRS; :func:`rasterize_outlines` burns them into a ``(y, x)``
-mask. Writers are atomic (:mod:`planetml_lib.io.atomic`).
+mask. Writers are atomic (:mod:`planetml_lib.io.atomic`). GeoPackage keeps
+the outlines' projected CRS; GeoJSON, which every reader takes as
+longitude/latitude (RFC 7946), gets them in :data:`GEOJSON_CRS` degrees.
 
 Only north-up grids (no rotation or shear in the transform) are supported.
 """
 
+import json
 import warnings
 from pathlib import Path
 
@@ -31,6 +34,10 @@ from planetml_lib.io.atomic import atomic_write
 
 #: Vector formats that :func:`write_objects` writes, by file suffix (pyogrio driver names).
 VECTOR_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
+#: CRS of written GeoJSON: Mars IAU 2015 sphere, planetocentric longitude (east) and latitude, degrees.
+GEOJSON_CRS = "IAU_2015:49900"
+#: What the top-level ``coordinate_system`` member of a written GeoJSON says.
+GEOJSON_CRS_NOTE = f"{GEOJSON_CRS} (Mars 2015 sphere) planetocentric longitude east, latitude, degrees"
 
 
 def _open(path):
@@ -282,17 +289,50 @@ def rasterize_outlines(outlines, like, column=None):
                                        fill=0, dtype=np.int32)
 
 
+def vector_driver(path, crs):
+    """The pyogrio driver for ``path``'s suffix, refusing GeoJSON for outlines without a CRS.
+
+    GeoJSON is longitude/latitude, so outlines that cannot be placed on Mars (a raster
+    without CRS, given ``--pixel-m``) go to GeoPackage. Cheap: call it before predicting.
+
+    Raises
+    ------
+    PlanetMLError
+        Unknown suffix; GeoJSON with ``crs`` None.
+    """
+    path = Path(path)
+    driver = VECTOR_DRIVERS.get(path.suffix.lower())
+    if driver is None:
+        raise PlanetMLError(f"{path}: unknown vector format; use a suffix of {sorted(VECTOR_DRIVERS)}")
+    if driver == "GeoJSON" and crs is None:
+        raise PlanetMLError(f"{path}: the outlines have no CRS (raster without one), so GeoJSON (longitude/latitude) "
+                            "cannot place them; write .gpkg")
+    return driver
+
+
+def _as_geojson(frame, path):
+    """``frame`` in :data:`GEOJSON_CRS` and the layer options that name it in the file."""
+    try:
+        frame = frame.to_crs(GEOJSON_CRS)
+    except (CRSError, ProjError, ValueError) as exc:
+        raise PlanetMLError(f"{path}: cannot express the outlines as Mars longitude/latitude ({exc}); "
+                            "write .gpkg") from None
+    return frame, {"FOREIGN_MEMBERS_COLLECTION": json.dumps({"coordinate_system": GEOJSON_CRS_NOTE})}
+
+
 def write_objects(objects, path):
     """Write object outlines as a GeoPackage (``.gpkg``) or GeoJSON (``.geojson``/``.json``), atomically.
 
-    GeoJSON keeps a CRS only when it has an EPSG code; for Mars and other
-    bodies prefer GeoPackage, which stores the full WKT.
+    GeoPackage keeps the outlines' CRS (full WKT). GeoJSON holds them reprojected to
+    :data:`GEOJSON_CRS` (planetocentric longitude east, latitude, degrees on the Mars 2015
+    sphere), names it in its ``crs`` member (GDAL, QGIS and geopandas read it) and says so in a
+    top-level ``coordinate_system`` member; :func:`read_outlines` with ``like`` puts it back.
 
     Parameters
     ----------
     objects : geopandas.GeoDataFrame or pandas.DataFrame with a ``geometry`` column
         One row per object (e.g. from
-        :func:`planetml_lib.evaluate.objects.mask_to_polygons`).
+        :func:`planetml_lib.evaluate.objects.mask_to_polygons`); GeoJSON needs a CRS.
     path : str or os.PathLike
 
     Returns
@@ -300,14 +340,12 @@ def write_objects(objects, path):
     pathlib.Path
     """
     path = Path(path)
-    driver = VECTOR_DRIVERS.get(path.suffix.lower())
-    if driver is None:
-        raise PlanetMLError(f"{path}: unknown vector format; use a suffix of {sorted(VECTOR_DRIVERS)}")
     if not isinstance(objects, pd.DataFrame) or "geometry" not in objects.columns:
         raise PlanetMLError(f"{path}: objects must be a DataFrame with a geometry column")
     frame = objects if isinstance(objects, gpd.GeoDataFrame) else gpd.GeoDataFrame(objects, geometry="geometry")
+    driver = vector_driver(path, frame.crs)
+    frame, options = _as_geojson(frame, path) if driver == "GeoJSON" else (frame, {})
     with atomic_write(path) as tmp, warnings.catch_warnings():
         warnings.filterwarnings("ignore", "The filename extension should be", RuntimeWarning)  # the temporary name
-        frame.to_file(tmp, driver=driver, engine="pyogrio", layer=path.stem)
+        frame.to_file(tmp, driver=driver, engine="pyogrio", layer=path.stem, **options)
     return path
-
