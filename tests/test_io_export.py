@@ -40,11 +40,22 @@ def test_round_trip_keeps_every_column(tmp_path, icmes, crossings, name):
         assert back["end"].dtype == events["end"].dtype
 
 
-def test_csv_times_are_iso_8601(tmp_path, crossings):
+def test_csv_times_are_iso_8601_utc(tmp_path, crossings):
     path = write_catalog(crossings, tmp_path / "crossings.csv")
     lines = path.read_text().splitlines()
     assert lines[0] == "start,end,label,orbit,x_mso_km,y_mso_km,z_mso_km"
-    assert lines[1].startswith("2011-03-23T23:47:02.700,2011-03-23T23:59:44.400,bow_shock_in,12,")
+    assert lines[1].startswith("2011-03-23T23:47:02.700Z,2011-03-23T23:59:44.400Z,bow_shock_in,12,")
+    assert pd.read_csv(path, parse_dates=["start"])["start"].dt.tz is not None  # another tool sees UTC
+
+
+def test_csv_without_z_reads_back_the_same(tmp_path, icmes):
+    """CSV catalogues written before times carried "Z" read to the same naive-UTC times."""
+    path = write_catalog(icmes, tmp_path / "icmes.csv")
+    old = tmp_path / "old.csv"
+    old.write_text(path.read_text().replace("Z,", ",").replace("Z\n", "\n"))
+    assert "Z" not in old.read_text().split("\n")[1]
+    pd.testing.assert_frame_equal(read_catalog(old), read_catalog(path))
+    assert read_catalog(old)["mo_start"].dtype == "datetime64[ns]"
 
 
 def test_votable_marks_start_and_end(tmp_path, icmes):

@@ -2,13 +2,17 @@
 
 Three formats, chosen from the file suffix:
 
-* ``.csv``: one row per event, times as ISO 8601 strings
-  (``2019-03-15T09:00:00.000``), all extra columns kept;
+* ``.csv``: one row per event, times as ISO 8601 UTC strings with a trailing
+  ``Z`` (``2019-03-15T09:00:00.000Z``, so every tool reads them as UTC), all
+  extra columns kept;
 * ``.xml`` / ``.vot``: IVOA VOTable (via :mod:`astropy.io.votable`), times
   as ISO 8601 strings, ``start``/``end`` tagged with UCDs ``time.start`` and
   ``time.end`` (for TOPCAT, the VO and HELIO tools);
 * ``.txt``: AMDA / SPIDER time table, ``#`` header lines then one
   ``start end`` line per event (labels and extras are not kept).
+
+All times are UTC; only the CSV marks it (VOTable and AMDA keep the forms
+their tools expect). :func:`read_catalog` reads times with or without ``Z``.
 
 Every write is atomic (see :mod:`planetml_lib.io.atomic`): a failed write
 leaves neither a partial file nor a temporary file.
@@ -44,23 +48,23 @@ def _format(path: Path, format: str | None) -> str:
     return fmt
 
 
-def _iso(times: pd.Series) -> pd.Series:
-    """Format datetimes as ISO 8601 strings with milliseconds; NaT -> ""."""
-    text = pd.to_datetime(times).dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str.slice(0, 23)
+def _iso(times: pd.Series, zone: str = "") -> pd.Series:
+    """Format datetimes as ISO 8601 strings with milliseconds, then ``zone`` ("Z" marks UTC); NaT -> ""."""
+    text = pd.to_datetime(times).dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str.slice(0, 23) + zone
     return text.fillna("").astype(str)
 
 
-def _as_text_table(events: pd.DataFrame) -> pd.DataFrame:
-    """Copy of ``events`` with datetime columns as ISO strings and a plain index."""
+def _as_text_table(events: pd.DataFrame, zone: str = "") -> pd.DataFrame:
+    """Copy of ``events`` with datetime columns as ISO strings (see :func:`_iso`) and a plain index."""
     frame = events.reset_index(drop=True)
     for name in frame.columns:
         if pd.api.types.is_datetime64_any_dtype(frame[name]):
-            frame[name] = _iso(frame[name])
+            frame[name] = _iso(frame[name], zone)
     return frame
 
 
 def _write_csv(events: pd.DataFrame, tmp: Path, name: str) -> None:
-    _as_text_table(events).to_csv(tmp, index=False)
+    _as_text_table(events, zone="Z").to_csv(tmp, index=False)
 
 
 def _write_votable(events: pd.DataFrame, tmp: Path, name: str) -> None:
@@ -157,8 +161,9 @@ def _read_amda(path: Path) -> pd.DataFrame:
 def read_catalog(path: str | os.PathLike, format: str | None = None) -> pd.DataFrame:
     """Read a catalogue written by :func:`write_catalog` back to the events contract.
 
-    Columns ``start``, ``end`` and ``mo_start`` are parsed as times; other
-    columns are kept as read. A time table (``.txt``) gives label "event".
+    Columns ``start``, ``end`` and ``mo_start`` are parsed as UTC times (with or
+    without a trailing ``Z``, as older CSV files have them); other columns are
+    kept as read. A time table (``.txt``) gives label "event".
 
     Parameters
     ----------
