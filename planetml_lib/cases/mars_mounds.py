@@ -421,24 +421,37 @@ def plot_results(trained, data):
     return plot_detection(scene, predict(trained, scene))
 
 
+def _extent(scene):
+    """The scene's outer pixel edges (left, right, bottom, top), in metres where it has coordinates."""
+    if "x" not in scene.coords:
+        return 0, scene.sizes["x"], scene.sizes["y"], 0
+    x, y = scene.x.values, scene.y.values
+    dx, dy = (x[-1] - x[0]) / max(len(x) - 1, 1) / 2, (y[0] - y[-1]) / max(len(y) - 1, 1) / 2
+    return float(x[0] - dx), float(x[-1] + dx), float(y[-1] - dy), float(y[0] + dy)
+
+
 def plot_detection(scene, detection):
     """The scene's image (or DTM hillshade) with true (white) and ``detection``'s (red) mound outlines.
 
-    The title says SIMULATED for simulated scenes.
+    The title names the scene's file (not its folder) and says SIMULATED for simulated scenes. The
+    axes end at the scene's edges (no blank strip where an outline reaches past them) and write
+    whole metres (no offset such as "1e6").
     """
     mounds = detection.objects
     fig = Figure(figsize=(7, 7))
     ax = fig.add_subplot()
     backdrop = scene["image"].values if "image" in scene else hillshade(scene["dtm"].values, scene.attrs["pixel_m"])
-    x0, x1, y0, y1 = (float(scene.x[0]), float(scene.x[-1]), float(scene.y[-1]), float(scene.y[0])) \
-        if "x" in scene.coords else (0, scene.sizes["x"], scene.sizes["y"], 0)
-    ax.imshow(backdrop, cmap="gray", extent=(x0, x1, y0, y1))
+    left, right, bottom, top = _extent(scene)
+    ax.imshow(backdrop, cmap="gray", extent=(left, right, bottom, top))
     if "mound_id" in scene:
         true_mounds(scene).boundary.plot(ax=ax, color="white", linewidth=0.8)
     if len(mounds):
         mounds.boundary.plot(ax=ax, color="tab:red", linewidth=1.0)
-    simulated = "simulated" in str(scene.attrs.get("source", ""))
-    ax.set_title(f"{scene.attrs.get('name', '')}{' (SIMULATED)' if simulated else ''}\n"
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
+    ax.ticklabel_format(useOffset=False, style="plain")
+    simulated = "simulat" in str(scene.attrs.get("source", ""))
+    ax.set_title(f"{Path(scene.attrs.get('name', '')).name}{' (SIMULATED scene, not Mars data)' if simulated else ''}\n"
                  f"{len(mounds)} mounds found (red)" + (", true outlines white" if "mound_id" in scene else ""),
                  fontsize=9)
     ax.set_xlabel("x (m)")
