@@ -21,6 +21,7 @@ from planetml_lib.dashboards.common import (
     download_links,
     error_html,
     figure_widget,
+    quietly,
     run_guarded,
     save_uploads,
     show_figure,
@@ -87,7 +88,7 @@ class MineralsDashboard:
         self.choice = widgets.Dropdown(options=self._options(), description="Spectrum",
                                        layout=widgets.Layout(width="44em"))
         self.upload = widgets.FileUpload(accept=UPLOAD_SUFFIXES, multiple=False, description="Upload spectra",
-                                         layout=widgets.Layout(width="14em"))
+                                         layout=widgets.Layout(width="auto"))
         self.status = widgets.HTML()
         self.spectrum_figure = figure_widget()
         self.bands = widgets.HTML()
@@ -131,13 +132,9 @@ class MineralsDashboard:
         paths = save_uploads(self.upload.value)
         name = paths[0].name
         self._add_set(name, minerals.read_input(paths))
-        self.choice.unobserve(self._on_choice, "value")
-        try:
-            with self.choice.hold_sync():
-                self.choice.options = self._options()
-                self.choice.value = (name, 0)
-        finally:
-            self.choice.observe(self._on_choice, "value")
+        with quietly(self.choice, self._on_choice):
+            self.choice.options = self._options()
+            self.choice.value = (name, 0)
         self._redraw()
 
     def _redraw(self):
