@@ -8,6 +8,9 @@ import xarray as xr
 
 matplotlib.use("Agg")
 
+# Configuration files the servers execute (they call the loader's get_config), not modules to import.
+collect_ignore_glob = ["planetml_lib/dashboards/jupyter_config/*.py"]
+
 
 @pytest.fixture(autouse=True)
 def _doctest_names(doctest_namespace):

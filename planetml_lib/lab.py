@@ -25,7 +25,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from planetml_lib.dashboards.voila_template import TEMPLATE_OPTION, with_template_path
+from planetml_lib.dashboards.server_settings import server_environment, server_options
 from planetml_lib.errors import PlanetMLError
 
 DEFAULT_PORT = 8888
@@ -160,7 +160,7 @@ def lab_command(root_dir, settings, ip=None, open_browser=False, environ=None):
         command = [sys.executable, "-m", "jupyterlab", "--ServerApp.port_retries=0"]
         ip = ip or DEFAULT_IP
     command += [f"--ServerApp.root_dir={root_dir.resolve()}", f"--ServerApp.open_browser={open_browser}",
-                TEMPLATE_OPTION]
+                *server_options(environ)]
     command += [f"--ServerApp.{name}={value}" for name, value in
                 (("ip", ip), ("port", settings.port), ("base_url", settings.base_url)) if value is not None]
     if settings.token == "":
@@ -169,7 +169,7 @@ def lab_command(root_dir, settings, ip=None, open_browser=False, environ=None):
         environ["JUPYTER_TOKEN"] = settings.token
     if os.geteuid() == 0:  # containers and CI machines often run as root; the token still guards the server
         command.append("--ServerApp.allow_root=True")
-    return command, with_template_path(environ)
+    return command, server_environment(environ)
 
 
 def _announce(settings, ip):

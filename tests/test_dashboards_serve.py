@@ -5,9 +5,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from traitlets.config import Config
 
 from planetml_lib.cli import build_parser, main
 from planetml_lib.dashboards.serve import find_dashboard, list_dashboards, serve_dashboard, voila_command
+from planetml_lib.dashboards.server_settings import set_xsrf_cookie
 from planetml_lib.errors import PlanetMLError
 
 REPO_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -60,6 +62,30 @@ def test_voila_command_renders_with_the_planetml_template_found_on_the_jupyter_p
     first, rest = environ["JUPYTER_PATH"].split(os.pathsep)
     assert (Path(first) / "voila/templates/planetml/index.html.j2").is_file() and rest == "/opt/mine"
     assert environ["HOME"] == "/home/me"
+
+
+def test_voila_command_finds_the_shutdown_hook_first_on_the_config_path_and_culls_idle_kernels():
+    command, environ = voila_command("d.ipynb", environ={"JUPYTER_CONFIG_PATH": "/opt/conf"})
+    first, rest = environ["JUPYTER_CONFIG_PATH"].split(os.pathsep)
+    assert rest == "/opt/conf"
+    for name in ("voila.py", "jupyter_server_config.py"):  # standalone Voila's, JupyterLab's
+        config = Config()
+        exec((Path(first) / name).read_text(), {"get_config": lambda config=config: config})  # as traitlets does
+        assert config.VoilaConfiguration.prelaunch_hook is set_xsrf_cookie, name
+    assert {"--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_interval=60",
+            "--MappingKernelManager.cull_connected=False"} <= set(command)
+    culled = voila_command("d.ipynb", environ={"PLANETML_CULL_IDLE_S": "30"})[0]
+    assert {"--MappingKernelManager.cull_idle_timeout=30", "--MappingKernelManager.cull_interval=30"} <= set(culled)
+    never = voila_command("d.ipynb", environ={"PLANETML_CULL_IDLE_S": "0"})[0]
+    assert not [option for option in never if "cull" in option]
+
+
+@pytest.mark.parametrize("value", ["ten", "-5", "1.5"])
+def test_a_bad_culling_time_is_a_one_line_error(value, monkeypatch, capsys, notebooks):
+    monkeypatch.setenv("PLANETML_CULL_IDLE_S", value)
+    assert main(["dashboard", "alpha", "--notebook-dir", str(notebooks)]) == 2
+    assert capsys.readouterr().err == (f"planetml: error: PLANETML_CULL_IDLE_S={value!r}: give the seconds an "
+                                       f"unused kernel may stay idle (a whole number; 0 never shuts kernels down)\n")
 
 
 @pytest.mark.parametrize("port", [0, 70000])

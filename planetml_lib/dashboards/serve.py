@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from planetml_lib.dashboards.voila_template import TEMPLATE_OPTION, with_template_path
+from planetml_lib.dashboards.server_settings import server_environment, server_options
 from planetml_lib.errors import PlanetMLError
 
 DASHBOARD_FILE = "dashboard.ipynb"
@@ -51,11 +51,12 @@ def voila_command(notebook, port=8866, ip=LOOPBACK, environ=None):
     """Return the argument list that serves ``notebook`` with standalone Voila, and its environment.
 
     The server takes exactly ``port`` (no silent move to the next free one, so the printed
-    URL is right), opens no browser, renders with PlanetML's template (no stylesheet from a CDN),
-    and a cell that fails shows its error message in the page rather than Voila's hint about
-    command-line options (that hint does not help a workshop participant; the traceback is in the
-    server log either way). The environment is ``environ`` (default ``os.environ``) with the
-    template's folder on ``JUPYTER_PATH``.
+    URL is right), opens no browser, has the settings of every PlanetML server (its template, the
+    kernel shut down when the tab closes, idle kernels culled: see
+    :mod:`~planetml_lib.dashboards.server_settings`), and a cell that fails shows its error
+    message in the page rather than Voila's hint about command-line options (that hint does not
+    help a workshop participant; the traceback is in the server log either way). The environment
+    is ``environ`` (default ``os.environ``) with the package's Jupyter folders on the search paths.
 
     Examples
     --------
@@ -70,10 +71,10 @@ def voila_command(notebook, port=8866, ip=LOOPBACK, environ=None):
         "--Voila.port_retries=0",
         f"--Voila.ip={ip}",
         "--Voila.open_browser=False",
-        TEMPLATE_OPTION,
         f"--VoilaExecutor.cell_error_instruction={ERROR_INSTRUCTION}",
     ]
-    return command, with_template_path(os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    return command + server_options(environ), server_environment(environ)
 
 
 def serve_dashboard(case, notebook_dir="notebooks", port=8866, ip=LOOPBACK):
