@@ -10,7 +10,7 @@ import xarray as xr
 from planetml_lib.cases import icme
 from planetml_lib.cases import solarwind_boosting as boosting
 from planetml_lib.cases import solarwind_detection as detection
-from planetml_lib.cases.series_detection import catalogue_events
+from planetml_lib.cases.series_detection import catalogue_events, probability_to_events
 from planetml_lib.cli import main
 from planetml_lib.datasets import DATA_DIR, load_sample
 from planetml_lib.errors import PlanetMLError
@@ -107,6 +107,16 @@ def test_predict_on_the_wind_superstorm_and_with_the_field_only(trained):
         assert probability.sizes["time"] == ds.sizes["time"], "a series shorter than a window is padded"
         assert np.isfinite(probability.values[ds["valid"].values]).all()
         assert_events_contract(events)
+        assert events["score"].between(0, 1).all()
+
+
+def test_each_event_scores_the_mean_probability_over_its_samples():
+    time = pd.date_range("2019-01-01", periods=8, freq="1h")
+    probability = np.array([0.1, 0.9, 0.7, 0.3, 0.8, np.nan, 0.2, 0.1])
+    valid = np.isfinite(probability)
+    events = probability_to_events(probability, time, valid, threshold=0.5, min_duration_h=0, max_gap_h=2,
+                                   label="ICME")
+    assert len(events) == 1 and events["score"].tolist() == [pytest.approx((0.9 + 0.7 + 0.3 + 0.8) / 4)]
 
 
 def test_predict_without_any_field_variable_names_what_is_missing(trained):

@@ -52,6 +52,13 @@ def test_cli_predict_writes_crossings(trained, tmp_path, capsys):
     assert main(["predict", "mercury_boundaries", "--model", str(folder), "--input", str(TAB),
                  "--output", str(output)]) == 0
     assert output.read_text().startswith("start,end,label")
+    assert "score" in output.read_text().splitlines()[0].split(",")
+
+
+def test_every_predicted_crossing_has_a_score(trained, fast_case):
+    model, _ = trained
+    _, crossings = case.predict(model, fast_case("mercury_boundaries").data["test"])
+    assert len(crossings) and crossings["score"].between(0, 1).all()
 
 
 def test_active_learning_never_labels_an_orbit_twice(fast_case):

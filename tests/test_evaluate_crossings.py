@@ -8,6 +8,7 @@ import pytest
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate.crossings import (
     CROSSING_LABELS,
+    crossing_scores,
     evaluate_crossings,
     extract_crossings,
     match_crossings,
@@ -193,3 +194,15 @@ def test_no_predictions_give_zero_detection_and_nan_errors():
     values = evaluate_crossings(empty, crossing("0s", "1s")).set_index(["class", "metric"])["value"]
     assert values["all", "detection_rate"] == 0.0 and np.isnan(values["all", "precision"])
     assert np.isnan(values["all", "start_abs_error_s_mean"])
+
+
+def test_a_crossing_scores_the_highest_probability_of_its_boundary_layer():
+    t = pd.date_range("2012-01-01", periods=13, freq="1s")
+    regions = np.array([0, 0, 1, 2, 3, 4, 4, 4, 3, 3, 2, 1, 0])
+    probabilities = np.full((13, 5), 0.1)
+    probabilities[np.arange(13), regions] = 0.6
+    probabilities[2, 1] = 0.9  # the inbound bow-shock sample
+    probabilities[9, 3] = np.nan  # a gap inside the outbound magnetopause
+    crossings = extract_crossings(regions, t)
+    scores = dict(zip(crossings["label"], crossing_scores(crossings, t, probabilities), strict=True))
+    assert scores == {"bow_shock_in": 0.9, "magnetopause_in": 0.6, "magnetopause_out": 0.6, "bow_shock_out": 0.6}

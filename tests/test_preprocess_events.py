@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from planetml_lib.errors import PlanetMLError
-from planetml_lib.preprocess.events import events_to_mask, mask_to_events, validate_events
+from planetml_lib.preprocess.events import event_statistic, events_to_mask, mask_to_events, validate_events
 
 HOUR = pd.Timedelta("1h")
 
@@ -131,3 +131,16 @@ def test_validate_events_errors_name_the_source():
         validate_events(good.assign(end=pd.NaT), "cat.csv")
     with pytest.raises(PlanetMLError, match="cat.csv column .start.: cannot read"):
         validate_events(good.assign(start="not a date"), "cat.csv")
+
+
+def test_event_statistic_reduces_each_events_samples_and_skips_gaps():
+    t = pd.date_range("2019-01-01", periods=8, freq="1h")
+    events = make_events(["2019-01-01 01:00", "2019-01-01 05:00", "2019-01-01 07:00"],
+                         ["2019-01-01 03:00", "2019-01-01 06:00", "2019-01-01 07:00"])
+    values = [0.0, 0.2, np.nan, 0.6, 1.0, np.nan, np.nan, 0.5]
+    assert event_statistic(events, t, values).tolist()[0] == pytest.approx(0.4)
+    assert np.isnan(event_statistic(events, t, values)[1])  # all gap
+    assert event_statistic(events, t, values, np.nanmax)[[0, 2]].tolist() == [0.6, 0.5]
+    assert event_statistic(events.iloc[:0], t, values).shape == (0,)
+    with pytest.raises(PlanetMLError, match="values: shape"):
+        event_statistic(events, t, values[:-1])

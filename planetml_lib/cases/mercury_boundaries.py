@@ -33,7 +33,7 @@ from planetml_lib.cases.trained import TrainedModel
 from planetml_lib.datasets import DATA_DIR, load_catalog, load_messenger_orbits, register_catalog
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate import evaluate_multiclass
-from planetml_lib.evaluate.crossings import evaluate_crossings, extract_crossings, smooth_regions
+from planetml_lib.evaluate.crossings import crossing_scores, evaluate_crossings, extract_crossings, smooth_regions
 from planetml_lib.io.catalogs import read_philpott
 from planetml_lib.io.pds import read_messenger_mag
 from planetml_lib.models import create_model
@@ -300,17 +300,20 @@ def predict_proba(trained, ds):
 
 
 def _postprocess(trained, ds, probabilities):
-    """Regions after the validation-chosen post-processing, and the crossings read from them."""
+    """Regions after the validation-chosen post-processing, and the crossings read from them with their
+    ``score`` (:func:`~planetml_lib.evaluate.crossings.crossing_scores`)."""
     post = trained.metadata.postprocessing
     regions = regions_from_probabilities(probabilities, post["class_weights"], post["prior_correction"],
                                          post["smooth_window"])
     orbit = ds["orbit"].values if "orbit" in ds.coords else None
-    return regions, extract_crossings(regions, ds["time"].values, orbit=orbit)
+    crossings = extract_crossings(regions, ds["time"].values, orbit=orbit)
+    return regions, crossings.assign(score=crossing_scores(crossings, ds["time"].values, probabilities))
 
 
 def predict(trained, data):
     """A :class:`Detection`: post-processed per-sample regions (-1 in gaps) and the per-orbit inbound
-    and outbound bow-shock and magnetopause crossings (events) read from them."""
+    and outbound bow-shock and magnetopause crossings (events) read from them, each with a ``score``:
+    the highest probability the model gave the boundary layer (SK or MP) within the crossing."""
     ds = prepare_for_model(data, trained.config)
     regions, crossings = _postprocess(trained, ds, predict_proba(trained, ds))
     return Detection(xr.DataArray(regions, coords={"time": ds["time"].values}, dims="time", name="predicted_region"),

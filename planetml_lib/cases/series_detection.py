@@ -17,6 +17,7 @@ from planetml_lib.preprocess import (
     mask_to_events,
     to_windows,
 )
+from planetml_lib.preprocess.events import event_statistic
 from planetml_lib.train.loop import predict_batches
 
 VALID = "valid"
@@ -56,9 +57,14 @@ def predict_series(model, ds, scaler, variables, length, activation="sigmoid", b
 
 
 def probability_to_events(probability, time, valid, threshold, min_duration_h, max_gap_h, label):
-    """Threshold a per-sample probability and clean the runs into events (gaps never count)."""
-    return mask_to_events(np.asarray(probability) > threshold, time, label=label, valid=valid,
-                          min_duration=pd.Timedelta(hours=min_duration_h), max_gap=pd.Timedelta(hours=max_gap_h))
+    """Threshold a per-sample probability and clean the runs into events (gaps never count).
+
+    Each event's ``score`` is the mean probability over its samples (gaps left out, bridged
+    stretches below the threshold counted): how sure the model was across the whole event.
+    """
+    events = mask_to_events(np.asarray(probability) > threshold, time, label=label, valid=valid,
+                            min_duration=pd.Timedelta(hours=min_duration_h), max_gap=pd.Timedelta(hours=max_gap_h))
+    return events.assign(score=event_statistic(events, time, probability))
 
 
 def catalogue_events(ds, catalogue=None):

@@ -24,7 +24,7 @@ from scipy.optimize import linear_sum_assignment
 
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate.classes import to_metrics_frame
-from planetml_lib.preprocess.events import validate_events
+from planetml_lib.preprocess.events import event_statistic, validate_events
 from planetml_lib.preprocess.mercury import IMF, MP, MSH, MSP, SK
 
 CROSSING_LABELS = ("bow_shock_in", "magnetopause_in", "magnetopause_out", "bow_shock_out")
@@ -196,6 +196,18 @@ def extract_crossings(regions, time, orbit=None):
     events = pd.DataFrame(rows, columns=["start", "end", "label", "orbit"])
     events = validate_events(events.astype({"start": "datetime64[ns]", "end": "datetime64[ns]"}), "crossings")
     return events.drop(columns="orbit") if orbit is None else events
+
+
+def crossing_scores(crossings, time, probabilities):
+    """Each crossing's score: the highest probability a model gave its boundary layer (SK for a bow-shock,
+    MP for a magnetopause crossing) within the crossing interval; NaN where it is all gap.
+
+    ``probabilities`` are per-sample region probabilities ``(n_times, len(REGIONS))`` on ``time``.
+    """
+    probabilities = np.asarray(probabilities, dtype=float)
+    bow_shock = crossings["label"].str.startswith("bow_shock").to_numpy()
+    shock, pause = (event_statistic(crossings, time, probabilities[:, k], np.nanmax) for k in (SK, MP))
+    return np.where(bow_shock, shock, pause)
 
 
 def _centres(events):

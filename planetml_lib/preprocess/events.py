@@ -186,3 +186,41 @@ def mask_to_events(mask, time, min_duration=None, max_gap=None, label="event", v
         long_enough = (ends - starts) >= pd.Timedelta(min_duration)
         starts, ends = starts[long_enough], ends[long_enough]
     return pd.DataFrame({"start": starts, "end": ends, "label": pd.Series([label] * starts.size, dtype=str)})
+
+
+def event_statistic(events, time, values, statistic=np.nanmean):
+    """``statistic`` of a per-sample series over each event's samples (``start <= t <= end``).
+
+    Gives each event a score from the model output it came from (e.g. its mean
+    probability); NaN samples (gaps) are left out, and an event without a finite
+    sample gets NaN.
+
+    Parameters
+    ----------
+    events : pd.DataFrame
+        Events table.
+    time : array-like of datetime64, shape (n_times,)
+        Sorted sample times.
+    values : array-like of float, shape (n_times,)
+    statistic : callable
+        Reduces a 1-D array without all-NaN input, e.g. ``np.nanmean``, ``np.nanmax``.
+
+    Returns
+    -------
+    np.ndarray of float, shape (n_events,)
+
+    Examples
+    --------
+    >>> t = pd.date_range("2019-01-01", periods=6, freq="1h")
+    >>> events = mask_to_events(np.array([0, 1, 1, 0, 1, 0], bool), t)
+    >>> event_statistic(events, t, [0.1, 0.8, 0.6, 0.2, 0.9, np.nan]).round(2)
+    array([0.7, 0.9])
+    """
+    times = _sorted_times(time).to_numpy()
+    values = np.asarray(values, dtype=float)
+    if values.shape != times.shape:
+        raise PlanetMLError(f"values: shape {values.shape} does not match time {times.shape}")
+    first = np.searchsorted(times, events["start"].to_numpy("datetime64[ns]"), side="left")
+    last = np.searchsorted(times, events["end"].to_numpy("datetime64[ns]"), side="right")
+    slices = [values[a:b] for a, b in zip(first, last, strict=True)]
+    return np.array([statistic(part) if np.isfinite(part).any() else np.nan for part in slices], dtype=float)
