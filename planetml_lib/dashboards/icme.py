@@ -171,7 +171,7 @@ class ICMEDashboard:
         if not self.upload.value:
             return
         paths = save_uploads(self.upload.value)
-        key = ("upload", *sorted(p.name for p in paths))
+        key = ("upload", len(self.uploads))  # each upload anew: a file of the same name may hold other data
         self.uploads[key] = icme.read_input(paths)
         select_new_option(self.source, upload_label(paths), key, self._on_source)
         self._select_series()

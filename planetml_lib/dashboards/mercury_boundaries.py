@@ -97,7 +97,7 @@ class MercuryDashboard:
         if not self.upload.value:
             return
         paths = save_uploads(self.upload.value)
-        key = ("upload", *sorted(p.name for p in paths))
+        key = ("upload", len(self.uploads))  # each upload anew: a file of the same name may hold other data
         self.uploads[key] = case.prepare_for_model(case.read_input(paths), self.config)
         select_new_option(self.orbit, upload_label(paths), key, self._on_orbit)
         self._select_orbit()
