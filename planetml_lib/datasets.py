@@ -40,12 +40,16 @@ CATALOGS = {}
 
 @dataclass(frozen=True)
 class Sample:
-    """A shipped time series: ``file`` under DATA_DIR (a folder holds CDAWeb CDF files); its events
-    are in the registered catalogue ``catalog``; ``frame`` is that of its vector components."""
+    """A shipped input of case ``case``: ``file`` under DATA_DIR (a folder: its files together).
+
+    A solar-wind series names its ``spacecraft``, the registered catalogue ``catalog`` of its
+    events and the ``frame`` of its vector components; other samples have no ``spacecraft``.
+    """
 
     file: str
-    spacecraft: str
     description: str
+    case: str
+    spacecraft: str | None = None
     catalog: str = "icmecat"
     frame: str = "SCEQ"
 
@@ -61,9 +65,9 @@ class Catalog:
     by_spacecraft: bool = False
 
 
-def register_sample(name, file, spacecraft, description, catalog="icmecat", frame="SCEQ"):
-    """Make a shipped series loadable by name (each case registers its own, like sunpy's sources)."""
-    SAMPLES[name] = Sample(file, spacecraft, description, catalog, frame)
+def register_sample(name, file, description, case, spacecraft=None, catalog="icmecat", frame="SCEQ"):
+    """Make a shipped input of ``case`` loadable and predictable by name (each case registers its own)."""
+    SAMPLES[name] = Sample(file, description, case, spacecraft, catalog, frame)
 
 
 def register_catalog(name, file, description, reader, by_spacecraft=False):
@@ -94,17 +98,32 @@ def list_samples() -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``name``, ``kind`` ("sample" for :func:`load_sample`,
-        "catalog" for :func:`load_catalog`), ``description`` and ``file``
-        (absolute path).
+        "catalog" for :func:`load_catalog`), ``description``, ``file``
+        (absolute path) and ``case`` (the case a sample is an input of; None
+        for catalogues).
     """
     _registered()
-    rows = [(name, "sample", item.description, DATA_DIR / item.file) for name, item in SAMPLES.items()]
-    rows += [(name, "catalog", item.description, DATA_DIR / item.file) for name, item in CATALOGS.items()]
-    return pd.DataFrame(rows, columns=["name", "kind", "description", "file"])
+    rows = [(name, "sample", item.description, DATA_DIR / item.file, item.case) for name, item in SAMPLES.items()]
+    rows += [(name, "catalog", item.description, DATA_DIR / item.file, None) for name, item in CATALOGS.items()]
+    return pd.DataFrame(rows, columns=["name", "kind", "description", "file", "case"])
+
+
+def sample_files(name: str, case: str) -> list:
+    """The shipped file(s) of sample ``name`` of ``case`` (a folder gives its files), for ``read_input``.
+
+    An unknown name, or a sample of another case, is refused in one line that lists the samples of ``case``.
+    """
+    _registered()
+    own = sorted(key for key, sample in SAMPLES.items() if sample.case == case)
+    if name not in own:
+        what = f"is a sample of case {SAMPLES[name].case!r}" if name in SAMPLES else "is no shipped sample"
+        raise PlanetMLError(f"{name!r} {what}; samples of {case}: {', '.join(own) or 'none'} (planetml samples)")
+    path = DATA_DIR / SAMPLES[name].file
+    return sorted(path.iterdir()) if path.is_dir() else [path]
 
 
 def load_sample(name: str) -> xr.Dataset:
-    """Load a shipped solar-wind sample as a time-series Dataset.
+    """Load a shipped sample: a solar-wind series as below, any other with its case's ``read_input``.
 
     Parameters
     ----------
@@ -139,6 +158,10 @@ def load_sample(name: str) -> xr.Dataset:
         shown to be robust to the frame of the components.
     """
     sample = _lookup(name, SAMPLES, "sample")
+    if sample.spacecraft is None:
+        from planetml_lib.cases import get_case
+
+        return get_case(sample.case).read_input(sample_files(name, sample.case))
     path = DATA_DIR / sample.file
     if path.is_dir():
         ds = read_cdaweb(sorted(path.glob("*.cdf")), derive=add_derived_features)

@@ -4,18 +4,39 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planetml_lib.datasets import DATA_DIR, list_samples, load_catalog, load_messenger_orbits, load_sample
+from planetml_lib.datasets import (
+    DATA_DIR,
+    list_samples,
+    load_catalog,
+    load_messenger_orbits,
+    load_sample,
+    sample_files,
+)
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.testing import assert_events_contract, assert_timeseries_contract
 
 
 def test_list_samples_points_to_existing_files():
     samples = list_samples()
-    assert list(samples.columns) == ["name", "kind", "description", "file"]
+    assert list(samples.columns) == ["name", "kind", "description", "file", "case"]
     assert set(samples["name"]) == {"omni2_1998_2018", "stereoa_2019", "stereob_2013_2014", "wind_2024_05",
+                                    "simulated_dtm", "messenger_orbit_1230", "asteroids_busdemeo",
                                     "icmecat", "omni2_icmes", "philpott2020"}
     assert all(path.exists() for path in samples["file"])  # wind_2024_05 is a folder of CDF files
     assert (DATA_DIR / "README.md").is_file()
+
+
+def test_sample_files_of_a_case():
+    assert [path.suffix for path in sample_files("wind_2024_05", "icme")] == [".cdf", ".cdf"]
+    with pytest.raises(PlanetMLError, match="'wind_2024_05' is a sample of case 'icme'; samples of minerals: "
+                                            "asteroids_busdemeo"):
+        sample_files("wind_2024_05", "minerals")
+
+
+def test_samples_of_other_cases_load_with_their_reader():
+    assert load_sample("simulated_dtm")["dtm"].shape == (320, 320)
+    orbit = load_sample("messenger_orbit_1230")
+    assert orbit.attrs["spacecraft"] == "MESSENGER" and 1230 in orbit["orbit"].values
 
 
 @pytest.mark.parametrize(
@@ -59,7 +80,8 @@ def test_load_catalog():
 
 
 def test_unknown_names_list_valid_choices():
-    valid = "omni2_1998_2018, stereoa_2019, stereob_2013_2014, wind_2024_05"
+    valid = ("asteroids_busdemeo, messenger_orbit_1230, omni2_1998_2018, simulated_dtm, stereoa_2019, "
+             "stereob_2013_2014, wind_2024_05")
     with pytest.raises(PlanetMLError, match=f"unknown sample 'wind'; valid: {valid}"):
         load_sample("wind")
     with pytest.raises(PlanetMLError, match="valid: icmecat, omni2_icmes, philpott2020"):

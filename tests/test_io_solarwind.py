@@ -62,6 +62,7 @@ def test_spacecraft_argument_and_unknown_name(tmp_path, raw):
     ds = read_solarwind_csv(plain, frame="SCEQ")
     assert ds.attrs["spacecraft"] == "unknown"
     assert ds.attrs["frame"] == "SCEQ"
+    assert read_solarwind_csv(_write(tmp_path, raw, "omni2_1998.csv")).attrs["spacecraft"] == "OMNI"
 
 
 def test_reads_gzip(tmp_path):

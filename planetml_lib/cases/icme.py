@@ -75,15 +75,16 @@ def read_omni_icmes(path, spacecraft=None):
     return events.assign(spacecraft="OMNI").sort_values("start").reset_index(drop=True)
 
 
-register_sample("omni2_1998_2018", "icme/omni2_1998_2018_1h.csv.gz", "OMNI",
+register_sample("omni2_1998_2018", "icme/omni2_1998_2018_1h.csv.gz",
                 "NASA OMNI2 hourly near-Earth solar wind, 1998-01-01..2018-12-31, HEEQ, Wind ICME labels (+60 min)",
-                catalog="omni2_icmes", frame="HEEQ")
-register_sample("stereoa_2019", "icme/stereoa_2019_10min.csv.gz", "STEREO-A",
-                "STEREO-A IMPACT/PLASTIC 10-min means, 2019-01-01..2019-12-03, SCEQ, ICMECAT labels")
-register_sample("stereob_2013_2014", "icme/stereob_2013_2014_10min.csv.gz", "STEREO-B",
-                "STEREO-B IMPACT/PLASTIC 10-min means, 2013-01-01..2014-09-21, SCEQ, ICMECAT labels")
-register_sample("wind_2024_05", "icme/cdaweb_wind_2024-05", "Wind",
-                "Wind MFI (1 min, GSM) and SWE (92 s) CDFs, 2024-05-10..12, 10-min means; ICME shock 05-10 16:36 UT")
+                NAME, "OMNI", catalog="omni2_icmes", frame="HEEQ")
+register_sample("stereoa_2019", "icme/stereoa_2019_10min.csv.gz",
+                "STEREO-A IMPACT/PLASTIC 10-min means, 2019-01-01..2019-12-03, SCEQ, ICMECAT labels", NAME, "STEREO-A")
+register_sample("stereob_2013_2014", "icme/stereob_2013_2014_10min.csv.gz",
+                "STEREO-B IMPACT/PLASTIC 10-min means, 2013-01-01..2014-09-21, SCEQ, ICMECAT labels", NAME, "STEREO-B")
+register_sample("wind_2024_05", "icme/cdaweb_wind_2024-05",
+                "Wind MFI (1 min, GSM) and SWE (92 s) CDFs, 2024-05-10..12, 10-min means; ICME shock 05-10 16:36 UT",
+                NAME, "Wind")
 register_catalog("icmecat", "icme/icmecat_v20.csv", "HELCATS ICMECAT v2.0, 739 ICMEs 2007-2019 (Moestl et al.)",
                  read_icmecat, by_spacecraft=True)
 register_catalog("omni2_icmes", "icme/wind_icmes_nieves_chinchilla_1998_2006.csv",

@@ -30,7 +30,7 @@ from planetml_lib.cases.kinds import check_options, data_records, guard_training
 from planetml_lib.cases.metadata import ModelMetadata
 from planetml_lib.cases.series_detection import VALID, input_windows, predict_series
 from planetml_lib.cases.trained import TrainedModel
-from planetml_lib.datasets import DATA_DIR, load_catalog, load_messenger_orbits, register_catalog
+from planetml_lib.datasets import DATA_DIR, load_catalog, load_messenger_orbits, register_catalog, register_sample
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate import evaluate_multiclass
 from planetml_lib.evaluate.crossings import crossing_scores, evaluate_crossings, extract_crossings, smooth_regions
@@ -58,6 +58,8 @@ SIMULATION = ("magnetic field simulated by planetml_lib.simulate.messenger on re
 register_catalog("philpott2020", "mercury/philpott2020_boundaries.csv.gz",
                  "MESSENGER bow-shock and magnetopause crossings, 16,239 traversals of orbits 12-4104 "
                  "(Philpott et al. 2020)", read_philpott)
+register_sample("messenger_orbit_1230", "mercury/MAGMSOSCIAVG12251_60_V08.TAB",
+                "real MESSENGER MAG, orbit 1230 (2012-09-07), 60 s, PDS table; Philpott crossings 15:03-17:28 UT", NAME)
 
 
 @dataclass(frozen=True)
@@ -288,7 +290,7 @@ def load_trained(folder=None):
 def _probabilities(config, model, scaler, ds):
     """Per-sample region probabilities ``(n_times, 5)`` of a prepared series; NaN in data gaps."""
     probabilities = predict_series(model, ds, scaler, config.variables, config.window, activation="softmax",
-                                   batch_size=config.batch_size)
+                                   batch_size=config.batch_size, progress=config.progress)
     probabilities[~ds[VALID].values] = np.nan
     return probabilities
 

@@ -31,7 +31,7 @@ from planetml_lib.cases.base import Kind, RowPrediction
 from planetml_lib.cases.kinds import check_options, data_records, guard_training_data, write_output
 from planetml_lib.cases.metadata import ModelMetadata
 from planetml_lib.cases.trained import TrainedModel
-from planetml_lib.datasets import DATA_DIR
+from planetml_lib.datasets import DATA_DIR, register_sample
 from planetml_lib.device import model_device
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate.minerals import mineral_scores
@@ -60,6 +60,9 @@ RELAB = DATA_DIR / "minerals" / "relab_mineral_spectra_450-2450nm.csv.gz"
 OUTPUTS = (*VOLUMES, *(f"{m}_p" for m in MINERALS), *CHEMISTRY)
 #: Columns that identify a spectrum, copied from the input to the prediction table when present.
 IDENTIFIERS = ("SampleID", "SpectrumID", "SampleName", "asteroid_number")
+
+register_sample("asteroids_busdemeo", "minerals/asteroid_spectra_5_busdemeo.csv",
+                "5 asteroid spectra (4 Vesta V, 433 Eros S, 246 Asporina A, 349 Dembowska R, 1862 Apollo Q)", NAME)
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,7 @@ def predict(trained, data):
     """
     spectra = prepare_spectra(data)
     outputs = predict_batches(trained.model, _inputs(spectra), batch_size=trained.config.batch_size,
-                              device=model_device(trained.model))
+                              device=model_device(trained.model), progress=trained.config.progress)
     m = len(MINERALS)
     values = np.concatenate([softmax(outputs[..., :m], axis=-1), expit(outputs[..., m:])], axis=-1)
     members = xr.DataArray(values, dims=("sample", "member", "output"), coords={"output": list(OUTPUTS)},

@@ -71,9 +71,12 @@ def _label(values: np.ndarray, source) -> np.ndarray:
 
 
 def _infer_spacecraft(path: Path) -> str:
-    """Return "STEREO-A"/"STEREO-B" from a file name like stereoa_..., else "unknown"."""
-    match = re.search(r"stereo[-_]?([ab])", path.name.lower())
-    return f"STEREO-{match.group(1).upper()}" if match else "unknown"
+    """Return "STEREO-A"/"STEREO-B" from a file name like stereoa_..., "OMNI" from omni..., else "unknown"."""
+    name = path.name.lower()
+    match = re.search(r"stereo[-_]?([ab])", name)
+    if match:
+        return f"STEREO-{match.group(1).upper()}"
+    return "OMNI" if name.startswith("omni") else "unknown"
 
 
 def _cadence(time: pd.Series) -> str:
@@ -119,7 +122,7 @@ def read_solarwind_csv(
         are dropped with a warning.
     spacecraft : str, optional
         Stored in ``ds.attrs["spacecraft"]``; by default inferred from the
-        file name ("stereoa..." -> "STEREO-A"), else "unknown".
+        file name ("stereoa..." -> "STEREO-A", "omni..." -> "OMNI"), else "unknown".
     frame : str, optional
         Coordinate frame of the vector components (e.g. "SCEQ"), stored in
         ``ds.attrs["frame"]``; "unknown" by default.
