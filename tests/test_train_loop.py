@@ -1,4 +1,6 @@
+import io
 import random
+import sys
 
 import numpy as np
 import pandas as pd
@@ -203,3 +205,19 @@ def test_val_loss_fn_is_what_validation_reports():
     history = fit(new_model(), (X, y), (X, y), nn.CrossEntropyLoss(), epochs=1,
                   val_loss_fn=lambda out, target: torch.tensor(0.25), **FIT)
     assert history["val_loss"].tolist() == [0.25]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_predict_batches_shows_a_bar_over_its_batches_on_a_terminal_only(monkeypatch):
+    model = create_model("convnet1d", in_channels=2, n_classes=1, width=4, depth=1)
+    X = np.zeros((6, 2, 16), "float32")
+    for stderr, shown in ((_Terminal(), True), (io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", stderr)
+        predict_batches(model, X, batch_size=2, device="cpu", progress=True)
+        assert ("| 0/3 [" in stderr.getvalue()) == shown  # a bar over the 3 batches
+    predict_batches(model, X, batch_size=2, device="cpu")  # off by default
+    assert stderr.getvalue() == ""

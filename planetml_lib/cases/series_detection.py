@@ -41,17 +41,20 @@ def input_windows(ds, scaler, variables, length, stride):
     return to_windows(inputs, list(variables) + [VALID], length, stride, fill_value=0.0)
 
 
-def predict_series(model, ds, scaler, variables, length, activation="sigmoid", batch_size=32, device=None):
+def predict_series(model, ds, scaler, variables, length, activation="sigmoid", batch_size=32, device=None,
+                   progress=False):
     """Run ``model`` over a whole series in half-overlapping windows and stitch the outputs.
 
     Returns an array ``(n_times, n_outputs)``: the mean of the overlapping windows' outputs
     at each sample. A series shorter than one window is padded (with the ``valid`` channel 0).
     ``batch_size`` windows go through the model at once, on ``device`` (default: where the
-    model's weights are).
+    model's weights are), with a progress bar if ``progress`` (see
+    :func:`~planetml_lib.train.loop.predict_batches`).
     """
     X, starts = input_windows(ds, scaler, variables, length, max(length // 2, 1))
     device = model_device(model) if device is None else device
-    outputs = predict_batches(model, X, batch_size=batch_size, device=device, activation=activation)
+    outputs = predict_batches(model, X, batch_size=batch_size, device=device, activation=activation,
+                              progress=progress)
     stitched = from_windows(outputs, starts, ds["time"].values, length, max(length // 2, 1))
     return np.asarray(stitched.values).reshape(ds.sizes["time"], -1)
 

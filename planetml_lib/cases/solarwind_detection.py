@@ -277,7 +277,7 @@ def model_probability(config, model, ds, scaler):
     length = ds.sizes["time"] if system.whole_series else config.window  # causal: every step sees its history
     scaler = series_scaler(config, ds, scaler)
     outputs = predict_series(model, ds, scaler, config.variables, length, activation=system.activation,
-                             batch_size=config.batch_size)
+                             batch_size=config.batch_size, progress=config.progress)
     values = system.to_probability(outputs, config.model_options)
     return ds[VALID].copy(data=values).where(ds[VALID]).rename("probability")
 

@@ -310,7 +310,7 @@ def fit(model, train_data, val_data, loss_fn, *, epochs=20, lr=1e-3, batch_size=
     return _history_frame(state)
 
 
-def predict_batches(model, X, batch_size=256, device=None, activation=None):
+def predict_batches(model, X, batch_size=256, device=None, activation=None, progress=False):
     """Run ``model`` over ``X`` in batches without gradients; return numpy outputs.
 
     Parameters
@@ -325,6 +325,9 @@ def predict_batches(model, X, batch_size=256, device=None, activation=None):
     activation : {None, "sigmoid", "softmax"}, default None
         Applied to the outputs; softmax runs over axis 1 (classes). None
         returns raw logits.
+    progress : bool, default False
+        Show a tqdm bar over the batches on stderr when it is a terminal
+        (long predictions on the command line); tqdm hides it elsewhere.
 
     Returns
     -------
@@ -346,7 +349,8 @@ def predict_batches(model, X, batch_size=256, device=None, activation=None):
     model.to(device).eval()
     outputs = []
     with torch.inference_mode():
-        for batch in torch.from_numpy(X).split(batch_size):
+        batches = torch.from_numpy(X).split(batch_size)
+        for batch in tqdm(batches, desc="predict", unit="batch", leave=False, disable=not progress or None):
             with autocast(device):
                 out = model(batch.to(device)).float()
             if activation is not None:
