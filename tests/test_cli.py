@@ -7,6 +7,10 @@ import pytest
 
 from planetml_lib.cases import CASES
 from planetml_lib.cli import build_parser, main
+from planetml_lib.datasets import SAMPLES
+
+#: Samples inside the training data of their case's shipped model: predict says so in a note.
+TRAINED_ON = {"omni2_1998_2018", "stereoa_2019", "stereob_2013_2014"}
 
 
 def test_cases_lists_one_line_per_case(capsys):
@@ -19,6 +23,35 @@ def test_samples_lists_the_shipped_series(capsys):
     assert main(["samples"]) == 0
     out = capsys.readouterr().out
     assert "stereoa_2019" in out and "stereob_2013_2014" in out
+
+
+def test_every_case_with_a_shipped_model_has_a_sample():
+    assert {sample.case for sample in SAMPLES.values()} == {name for name, case in CASES.items() if case.SHIPPED_MODELS}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_the_printed_command_predicts_each_sample(name, tmp_path, monkeypatch, capsys):
+    assert main(["samples"]) == 0
+    command = next(line.split() for line in capsys.readouterr().out.splitlines() if f"sample:{name} " in line)
+    assert command[:2] == ["planetml", "predict"]
+    monkeypatch.chdir(tmp_path)
+    assert main(command[1:]) == 0
+    out, err = capsys.readouterr()
+    assert "written to" in out and (tmp_path / command[-1]).stat().st_size > 0
+    assert ("are in the training data of this model; its" in err) == (name in TRAINED_ON), err
+
+
+def _must_not_run(*args, **kwargs):
+    raise AssertionError("data or a model was loaded before the output suffix was checked")
+
+
+@pytest.mark.parametrize("args", [["predict", "icme", "--input", "sample:stereoa_2019", "--output", "events.shp"],
+                                  ["evaluate", "icme", "--output", "metrics.txt"]])
+def test_a_bad_output_suffix_is_refused_before_any_data_or_model_loads(args, monkeypatch, capsys):
+    for name in ("read_input", "load_data", "load_trained"):
+        monkeypatch.setattr(CASES["icme"], name, _must_not_run)
+    code, err = run_in_process(args, capsys)
+    assert code == 2 and "suffix" in err
 
 
 @pytest.mark.parametrize("command", [[], ["cases"], ["samples"], ["lab"], ["train"], ["evaluate"], ["predict"]])
@@ -49,6 +82,11 @@ def run_in_process(args, capsys):
     (["predict", "icme", "--input", "README.md", "--output", "y.geojson"], "icme writes events; use a suffix of"),
     (["predict", "icme", "--input", "no_such.csv", "--output", "y.csv"], "no_such.csv: file not found"),
     (["predict", "mounds", "--input", "x.tif", "--output", "y.tif", "--pixel-m", "-5"], "must be above zero"),
+    (["predict", "mercury", "--input", "sample:nope", "--output", "y.csv"],
+     "'nope' is no shipped sample; samples of mercury_boundaries: messenger_orbit_1230"),
+    (["predict", "mercury", "--input", "sample:stereoa_2019", "--output", "y.csv"],
+     "'stereoa_2019' is a sample of case 'icme'; samples of mercury_boundaries:"),
+    (["evaluate", "icme", "--output", "metrics.txt"], "use a .csv suffix"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(args, message, capsys):
     code, err = run_in_process(args, capsys)
