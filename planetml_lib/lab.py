@@ -25,6 +25,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from planetml_lib.dashboards.serve import DASHBOARD_FILE, default_notebook_dir, refuse_busy_port
 from planetml_lib.dashboards.server_settings import server_environment, server_options
 from planetml_lib.errors import PlanetMLError
 
@@ -172,8 +173,15 @@ def lab_command(root_dir, settings, ip=None, open_browser=False, environ=None):
     return command, server_environment(environ)
 
 
-def _announce(settings, ip):
-    """Print where the lab and the dashboards are, before the server's own log starts."""
+def _dashboard_paths(root_dir):
+    """Paths, relative to the served folder, of the case dashboards one or two folders below it."""
+    root = Path(root_dir)
+    found = [*root.glob(f"*/{DASHBOARD_FILE}"), *root.glob(f"*/*/{DASHBOARD_FILE}")]
+    return sorted(path.relative_to(root).as_posix() for path in found)
+
+
+def _announce(settings, ip, root_dir):
+    """Print where the lab and each dashboard are, before the server's own log starts."""
     if settings.single_user:
         print("PlanetML: JupyterHub single-user server; the Hub sets its address and logs users in", flush=True)
         return
@@ -188,19 +196,26 @@ def _announce(settings, ip):
     else:
         note = f" (token: the value of ${settings.token_source})"
     print(f"PlanetML: JupyterLab at {root}lab{query}{note}", flush=True)
-    print(f"PlanetML: dashboards at {root}voila/render/<notebook>{query}", flush=True)
+    for path in _dashboard_paths(root_dir):
+        print(f"PlanetML: dashboard at {root}voila/render/{path}{query}", flush=True)
 
 
-def start_lab(port=None, root_dir="notebooks", ip=None, base_url=None, open_browser=False):
-    """Print the URL to open, then become the server (this process is replaced, never returns).
+def start_lab(port=None, root_dir=None, ip=None, base_url=None, open_browser=False):
+    """Print the URLs to open, then become the server (this process is replaced, never returns).
 
-    Replacing the process, rather than starting a child, lets Ctrl-C, ``docker stop`` (through
-    tini) and test fixtures stop the server itself, which then shuts its kernels down; a child
-    would be left running when only its parent is stopped.
+    ``root_dir`` defaults to the folder holding the notebook folder (see
+    :func:`~planetml_lib.dashboards.serve.default_notebook_dir`), so that paths are
+    ``notebooks/...`` here as in the image and on Binder. A busy port is refused before any URL
+    is printed. Replacing the process, rather than starting a child, lets Ctrl-C, ``docker stop``
+    (through tini) and test fixtures stop the server itself, which then shuts its kernels down; a
+    child would be left running when only its parent is stopped.
     """
     settings = lab_settings(port=port, base_url=base_url)
+    root_dir = default_notebook_dir().parent if root_dir is None else root_dir
     command, environ = lab_command(root_dir, settings, ip=ip, open_browser=open_browser)
-    _announce(settings, ip)
+    if not settings.single_user:
+        refuse_busy_port(ip or DEFAULT_IP, settings.port)
+    _announce(settings, ip, root_dir)
     os.execve(command[0], command, environ)
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pytest
 
-from planetml_lib.cases import ALIASES, CASES, get_case
+from planetml_lib.cases import CASES, get_case
 from planetml_lib.cases.base import SURFACE, Kind, check_surface
 from planetml_lib.cases.kinds import KINDS
 from planetml_lib.cases.metadata import ModelMetadata, config_from_dict
 from planetml_lib.errors import PlanetMLError
+from planetml_lib.names import ALIASES
 from planetml_lib.testing import (
     assert_metrics_contract,
     check_case,

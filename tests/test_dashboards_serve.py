@@ -1,16 +1,23 @@
 """`planetml dashboard`: find the dashboards, build the Voila command, one-line errors."""
 
 import os
-import subprocess
+import socket
 from pathlib import Path
 
 import pytest
 from traitlets.config import Config
 
 from planetml_lib.cli import build_parser, main
-from planetml_lib.dashboards.serve import find_dashboard, list_dashboards, serve_dashboard, voila_command
+from planetml_lib.dashboards.serve import (
+    default_notebook_dir,
+    find_dashboard,
+    list_dashboards,
+    serve_dashboard,
+    voila_command,
+)
 from planetml_lib.dashboards.server_settings import set_xsrf_cookie
 from planetml_lib.errors import PlanetMLError
+from planetml_lib.testing import free_port
 
 REPO_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -94,21 +101,39 @@ def test_voila_command_refuses_impossible_ports(port):
         voila_command("d.ipynb", port=port)
 
 
-def test_serve_dashboard_prints_the_url_then_runs_voila(notebooks, monkeypatch, capsys):
+@pytest.fixture
+def execs(monkeypatch):
+    """Record the program this process would become, instead of becoming it."""
     calls = []
-    monkeypatch.setattr(subprocess, "call", lambda command, env: calls.append((command, env)) or 3)
-    assert serve_dashboard("alpha", notebook_dir=notebooks, port=8871) == 3
-    assert calls == [voila_command(notebooks / "alpha" / "dashboard.ipynb", port=8871)]
-    out, err = capsys.readouterr()
-    assert out == "PlanetML: alpha dashboard at http://127.0.0.1:8871/\n" and err == ""
+    monkeypatch.setattr(os, "execve", lambda path, command, env: calls.append((command, env)))
+    return calls
 
 
-def test_serve_dashboard_warns_when_bound_beyond_this_machine(notebooks, monkeypatch, capsys):
-    monkeypatch.setattr(subprocess, "call", lambda command, env: 0)
-    serve_dashboard("alpha", notebook_dir=notebooks, port=8871, ip="0.0.0.0")
+def test_serve_dashboard_prints_the_url_then_becomes_voila(notebooks, execs, capsys):
+    port = free_port()
+    serve_dashboard("alpha", notebook_dir=notebooks, port=port)
+    assert execs == [voila_command(notebooks / "alpha" / "dashboard.ipynb", port=port)]
     out, err = capsys.readouterr()
-    assert "http://127.0.0.1:8871/" in out
-    assert "no token" in err and "0.0.0.0:8871" in err
+    assert out == f"PlanetML: alpha dashboard at http://127.0.0.1:{port}/\n" and err == ""
+
+
+def test_serve_dashboard_warns_when_bound_beyond_this_machine(notebooks, execs, capsys):
+    port = free_port()
+    serve_dashboard("alpha", notebook_dir=notebooks, port=port, ip="0.0.0.0")
+    out, err = capsys.readouterr()
+    assert f"http://127.0.0.1:{port}/" in out
+    assert "no token" in err and f"0.0.0.0:{port}" in err
+
+
+def test_a_busy_port_is_refused_before_any_url_is_printed(notebooks, execs, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["dashboard", "alpha", "--notebook-dir", str(notebooks), "--port", str(port)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and execs == []
+    assert err.startswith(f"planetml: error: 127.0.0.1:{port} is not free") and err.count("\n") == 1
 
 
 def test_cli_without_a_case_lists_dashboards_from_the_current_folder(notebooks, monkeypatch, capsys):
@@ -119,17 +144,34 @@ def test_cli_without_a_case_lists_dashboards_from_the_current_folder(notebooks, 
                                                 ["zeta", "notebooks/zeta/dashboard.ipynb"]]
 
 
+def test_dashboards_are_found_from_any_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLANETML_NOTEBOOKS", raising=False)
+    assert default_notebook_dir() == REPO_NOTEBOOKS  # beside the package, in this checkout
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_notebook_dir(environ={"HOME": str(tmp_path)}) == REPO_NOTEBOOKS
+    assert main(["dashboard"]) == 0
+    assert "icme" in capsys.readouterr().out
+
+
+def test_the_notebook_folder_can_be_named_and_a_folder_without_notebooks_is_one_line(notebooks, tmp_path):
+    assert default_notebook_dir(environ={"PLANETML_NOTEBOOKS": str(notebooks)}) == notebooks
+    with pytest.raises(PlanetMLError, match=r"^no PlanetML notebooks in .*nowhere: give the folder with --notebook"):
+        default_notebook_dir(environ={"PLANETML_NOTEBOOKS": str(tmp_path / "nowhere")})
+
+
 def test_cli_unknown_dashboard_is_one_line_and_exit_2(notebooks, capsys):
     assert main(["dashboard", "beta", "--notebook-dir", str(notebooks)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("planetml: error: ") and "available: alpha, zeta" in err[0]
 
 
-def test_cli_passes_port_and_address_to_voila(notebooks, monkeypatch, capsys):
-    calls = []
-    monkeypatch.setattr(subprocess, "call", lambda command, env: calls.append((command, env)) or 0)
-    assert main(["dashboard", "zeta", "--notebook-dir", str(notebooks), "--port", "9001", "--ip", "127.0.0.2"]) == 0
-    assert calls == [voila_command(notebooks / "zeta" / "dashboard.ipynb", port=9001, ip="127.0.0.2")]
+def test_cli_passes_port_and_address_to_voila_and_takes_short_names(execs, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    port = free_port()
+    assert main(["dashboard", "mounds", "--port", str(port), "--ip", "127.0.0.1"]) == 0
+    assert execs == [voila_command(REPO_NOTEBOOKS / "mars_mounds" / "dashboard.ipynb", port=port, ip="127.0.0.1")]
+    assert capsys.readouterr().out == f"PlanetML: mars_mounds dashboard at http://127.0.0.1:{port}/\n"
 
 
 def test_dashboard_help_says_it_binds_to_loopback_without_a_token(capsys):

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -220,3 +221,43 @@ def test_jupyterhub_token_starts_the_single_user_server(tmp_path, monkeypatch):
 
 def test_base_urls_are_normalized():
     assert [normalize_base_url(v) for v in ("/", "a", "/a/b", "a/b/")] == ["/", "/a/", "/a/b/", "/a/b/"]
+
+
+@pytest.fixture
+def lab_without_server(tmp_path, monkeypatch):
+    """`planetml lab` in a clean environment, recording the server it would become instead of becoming it."""
+    for name in LAB_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PLANETML_TOKEN", "t0k")
+    execs = []
+    monkeypatch.setattr(os, "execve", lambda path, command, env: execs.append(command))
+    return execs
+
+
+def test_lab_prints_the_url_of_every_dashboard_it_serves(tmp_path, lab_without_server, capsys):
+    for case in ("icme", "minerals"):
+        (tmp_path / "notebooks" / case).mkdir(parents=True)
+        shutil.copy(DATA / "voila_tiny.ipynb", tmp_path / "notebooks" / case / "dashboard.ipynb")
+    port = free_port()
+    assert main(["lab", "--notebook-dir", str(tmp_path), "--port", str(port)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:] == [f"PlanetML: dashboard at http://127.0.0.1:{port}/voila/render/notebooks/{case}/dashboard.ipynb"
+                         for case in ("icme", "minerals")]
+    assert len(lab_without_server) == 1
+
+
+def test_lab_serves_the_folder_holding_the_notebooks_by_default(tmp_path, lab_without_server, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["lab", "--port", str(free_port())]) == 0
+    root = next(arg for arg in lab_without_server[0] if arg.startswith("--ServerApp.root_dir="))
+    assert root == f"--ServerApp.root_dir={Path(__file__).resolve().parents[1]}", "the repository, as on Binder"
+
+
+def test_lab_refuses_a_busy_port_before_printing_a_url(tmp_path, lab_without_server, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["lab", "--notebook-dir", str(tmp_path), "--port", str(port)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and lab_without_server == [] and f"127.0.0.1:{port} is not free" in err

@@ -8,6 +8,7 @@ fails on import, not in a user's notebook.
 from planetml_lib.cases import icme, mars_mounds, mercury_boundaries, minerals, solarwind_tutorial
 from planetml_lib.cases.base import check_surface
 from planetml_lib.errors import PlanetMLError
+from planetml_lib.names import full_name
 
 _MODULES = (icme, mars_mounds, mercury_boundaries, minerals, solarwind_tutorial)
 
@@ -21,13 +22,10 @@ def _register(modules):
 
 CASES = _register(_MODULES)
 
-#: Short names accepted on the command line.
-ALIASES = {"mercury": "mercury_boundaries", "mounds": "mars_mounds"}
-
 
 def get_case(name):
     """Return the case module registered as ``name`` (or an alias); a clear error lists the valid names."""
     try:
-        return CASES[ALIASES.get(name, name)]
+        return CASES[full_name(name)]
     except KeyError:
         raise PlanetMLError(f"unknown case {name!r}; choose one of: {', '.join(CASES)}") from None

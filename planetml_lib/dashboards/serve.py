@@ -1,20 +1,57 @@
 """Serve one case's dashboard on its own with Voila: ``planetml dashboard CASE``.
 
-Every case with a dashboard has it at ``<notebook_dir>/<case>/dashboard.ipynb``. Standalone Voila
-asks for no token, so it listens on the loopback address unless told otherwise.
+Every case with a dashboard has it at ``<notebook_dir>/<case>/dashboard.ipynb``. The notebook
+folder is found from any working folder (:func:`default_notebook_dir`). Standalone Voila asks for
+no token, so it listens on the loopback address unless told otherwise.
 """
 
 import os
-import subprocess
+import socket
 import sys
 from pathlib import Path
 
 from planetml_lib.dashboards.server_settings import server_environment, server_options
 from planetml_lib.errors import PlanetMLError
+from planetml_lib.names import full_name
 
 DASHBOARD_FILE = "dashboard.ipynb"
 LOOPBACK = "127.0.0.1"
 ERROR_INSTRUCTION = "The full error is in the log of the terminal that started the dashboard."
+NOTEBOOKS_VARIABLE = "PLANETML_NOTEBOOKS"
+
+
+def notebook_candidates(environ=None):
+    """Where the notebooks are looked for, in order.
+
+    ``$PLANETML_NOTEBOOKS`` when set, ``notebooks`` in the working folder, the ``notebooks``
+    folder beside this package (a checkout of the repository, an editable install), then
+    ``~/notebooks`` (where the image and the platforms keep them).
+    """
+    environ = os.environ if environ is None else environ
+    candidates = [Path("notebooks"), Path(__file__).resolve().parents[2] / "notebooks",
+                  Path(environ.get("HOME", "~")).expanduser() / "notebooks"]
+    return [Path(environ[NOTEBOOKS_VARIABLE])] if environ.get(NOTEBOOKS_VARIABLE) else candidates
+
+
+def default_notebook_dir(environ=None):
+    """The first of :func:`notebook_candidates` that holds a dashboard; a one-line error otherwise."""
+    candidates = notebook_candidates(environ)
+    for folder in candidates:
+        if folder.is_dir() and any(folder.glob(f"*/{DASHBOARD_FILE}")):
+            return folder
+    raise PlanetMLError(f"no PlanetML notebooks in {', '.join(map(str, candidates))}: give the folder with "
+                        f"--notebook-dir or ${NOTEBOOKS_VARIABLE}")
+
+
+def refuse_busy_port(ip, port):
+    """A one-line error when something already listens on ``ip``:``port`` (checked before a URL is printed)."""
+    with socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: a closing port is free
+        try:
+            sock.bind((ip, port))
+        except OSError as error:
+            raise PlanetMLError(f"{ip}:{port} is not free ({error.strerror}): another server uses it? "
+                                f"choose another with --port") from None
 
 
 def list_dashboards(notebook_dir="notebooks"):
@@ -38,8 +75,10 @@ def list_dashboards(notebook_dir="notebooks"):
 
 
 def find_dashboard(case, notebook_dir="notebooks"):
-    """Return the path of ``case``'s dashboard; a PlanetMLError naming the available ones otherwise."""
+    """Return the path of ``case``'s dashboard (by name or short name); a PlanetMLError naming the
+    available ones otherwise."""
     dashboards = list_dashboards(notebook_dir)
+    case = full_name(case)
     if case not in dashboards:
         available = ", ".join(dashboards) or "none"
         raise PlanetMLError(f"{Path(notebook_dir) / case / DASHBOARD_FILE}: no such dashboard "
@@ -77,18 +116,19 @@ def voila_command(notebook, port=8866, ip=LOOPBACK, environ=None):
     return command + server_options(environ), server_environment(environ)
 
 
-def serve_dashboard(case, notebook_dir="notebooks", port=8866, ip=LOOPBACK):
-    """Run ``case``'s dashboard in the foreground until Ctrl-C; print the URL to open first.
+def serve_dashboard(case, notebook_dir=None, port=8866, ip=LOOPBACK):
+    """Print the URL to open, then become Voila serving ``case``'s dashboard (never returns).
 
-    Returns
-    -------
-    int
-        Voila's exit code.
+    ``notebook_dir`` defaults to :func:`default_notebook_dir`. A busy port is refused before
+    the URL is printed. Replacing this process, rather than starting a child, lets Ctrl-C and a
+    platform's stop signal reach Voila itself, which then shuts its kernels down.
     """
-    command, environ = voila_command(find_dashboard(case, notebook_dir), port=port, ip=ip)
+    notebook = find_dashboard(case, default_notebook_dir() if notebook_dir is None else notebook_dir)
+    command, environ = voila_command(notebook, port=port, ip=ip)
+    refuse_busy_port(ip, port)
     host = LOOPBACK if ip in ("0.0.0.0", "") else ip
-    print(f"PlanetML: {case} dashboard at http://{host}:{port}/", flush=True)
+    print(f"PlanetML: {full_name(case)} dashboard at http://{host}:{port}/", flush=True)
     if ip != LOOPBACK:
         print(f"PlanetML: warning: no token; anyone who can reach {ip}:{port} can use the dashboard",
               file=sys.stderr, flush=True)
-    return subprocess.call(command, env=environ)
+    os.execve(command[0], command, environ)
