@@ -6,6 +6,7 @@ dispatch on the case's ``KIND``, never on its name.
 """
 
 import argparse
+import dataclasses
 import sys
 import warnings
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 from planetml_lib.errors import PlanetMLError
 
 EXIT_USAGE = 2
+#: ``--input sample:NAME`` predicts a sample shipped with PlanetML (see ``planetml samples``).
+SAMPLE_PREFIX = "sample:"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,10 +33,15 @@ def _cmd_cases(args):
 
 
 def _cmd_samples(args):
+    from planetml_lib.cases import get_case
+    from planetml_lib.cases.kinds import kind_spec
     from planetml_lib.datasets import list_samples
 
     for row in list_samples().itertuples():
         print(f"{row.name:<20} {row.description}")
+        if row.kind == "sample":
+            suffix = kind_spec(get_case(row.case).KIND).suffixes[0]
+            print(f"{'':<20} planetml predict {row.case} --input {SAMPLE_PREFIX}{row.name} --output {row.name}{suffix}")
 
 
 def _cmd_lab(args):
@@ -44,13 +52,14 @@ def _cmd_lab(args):
 
 
 def _cmd_dashboard(args):
-    from planetml_lib.dashboards.serve import list_dashboards, serve_dashboard
+    from planetml_lib.dashboards.serve import default_notebook_dir, list_dashboards, serve_dashboard
 
+    notebook_dir = default_notebook_dir() if args.notebook_dir is None else args.notebook_dir
     if args.case is None:
-        for name, path in list_dashboards(args.notebook_dir).items():
+        for name, path in list_dashboards(notebook_dir).items():
             print(f"{name:<16} {path}")
         return 0
-    return serve_dashboard(args.case, notebook_dir=args.notebook_dir, port=args.port, ip=args.ip)
+    return serve_dashboard(args.case, notebook_dir=notebook_dir, port=args.port, ip=args.ip)
 
 
 def _cmd_train(args):
@@ -71,7 +80,7 @@ def _cmd_evaluate(args):
     from planetml_lib.io.atomic import atomic_write
 
     case = get_case(args.case)
-    trained = case.load_trained(args.model)
+    trained = _with_progress(case.load_trained(args.model))
     metrics = case.evaluate(trained, case.load_data(trained.config)["test"],
                             allow_training_data=args.allow_training_data)
     print(metrics.to_string(index=False))
@@ -97,10 +106,37 @@ def _require_files(paths, what="file"):
             raise PlanetMLError(f"{path}: {what} not found")
 
 
+def _with_progress(trained):
+    """``trained`` with ``config.progress`` on: the command shows a bar over the model's batches on a terminal."""
+    return dataclasses.replace(trained, config=dataclasses.replace(trained.config, progress=True))
+
+
+def _input_paths(inputs, case):
+    """The ``--input`` paths, each ``sample:NAME`` replaced by the file(s) of that shipped sample of ``case``."""
+    from planetml_lib.datasets import sample_files
+
+    paths = []
+    for item in map(str, inputs):
+        paths += sample_files(item.removeprefix(SAMPLE_PREFIX), case.NAME) if item.startswith(SAMPLE_PREFIX) \
+            else [Path(item)]
+    return paths
+
+
+def _note_training_data(trained, data, paths, noun):
+    """One line on stderr when ``data`` are inside the model's training or validation data: no test result."""
+    from planetml_lib.cases.kinds import data_role
+
+    role = data_role(trained.metadata, data)
+    if role != "held-out":
+        names = ", ".join(Path(path).name for path in paths)
+        print(f"planetml: note: these data ({names}) are in the {role} data of this model; its {noun} are not a test",
+              file=sys.stderr)
+
+
 def _cmd_predict(args):
-    _require_files(args.input)
+    _require_files([path for path in args.input if not str(path).startswith(SAMPLE_PREFIX)])
     from planetml_lib.cases import get_case
-    from planetml_lib.cases.kinds import kind_spec
+    from planetml_lib.cases.kinds import check_output_path, kind_spec
     from planetml_lib.cases.trained import shipped_model
 
     case = get_case(args.case)
@@ -108,9 +144,13 @@ def _cmd_predict(args):
     if args.output.suffix.lower() not in spec.suffixes:
         raise PlanetMLError(f"{args.output}: {case.NAME} writes {spec.noun}; use a suffix of {list(spec.suffixes)}")
     options = _read_options(case, spec, args)
-    data = case.read_input(args.input, **options)  # bad input is told before a model loads
+    paths = _input_paths(args.input, case)
+    data = case.read_input(paths, **options)  # bad input is told before a model loads
+    check_output_path(case.KIND, data, args.output)  # and an output it could not be written to
     folder = args.model or shipped_model(case, "image" if options.get("image") else None)
-    result = case.predict(case.load_trained(folder), data)
+    trained = _with_progress(case.load_trained(folder))
+    _note_training_data(trained, data, paths, spec.noun)
+    result = case.predict(trained, data)
     print(f"{len(result[1])} {spec.noun} written to {case.write_output(result, args.output)}")
 
 
@@ -131,7 +171,8 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     sub.add_parser("cases", help="list the science cases, one line each").set_defaults(func=_cmd_cases)
-    sub.add_parser("samples", help="list the data samples shipped with PlanetML").set_defaults(func=_cmd_samples)
+    sub.add_parser("samples", help="list the data samples shipped with PlanetML, each with the command that "
+                                   "predicts it").set_defaults(func=_cmd_samples)
 
     lab = sub.add_parser(
         "lab", help="start JupyterLab (with Voila) on the notebooks",
@@ -142,8 +183,9 @@ def build_parser():
     lab.add_argument("--ip", help="address to bind (default: 127.0.0.1)")
     lab.add_argument("--base-url", help="URL prefix the server lives under, e.g. /user/me/ "
                                         "(default: $PLANETML_BASE_URL, else /)")
-    lab.add_argument("--notebook-dir", type=Path, default=Path("notebooks"),
-                     help="folder to serve (default: notebooks)")
+    lab.add_argument("--notebook-dir", type=Path,
+                     help="folder to serve (default: the folder holding PlanetML's notebooks/ folder, so that "
+                          "dashboards are at voila/render/notebooks/<case>/dashboard.ipynb as on Binder)")
     lab.add_argument("--browser", action="store_true", help="also open a web browser")
     lab.set_defaults(func=_cmd_lab)
 
@@ -152,13 +194,15 @@ def build_parser():
         description="Serve notebooks/CASE/dashboard.ipynb with standalone Voila and print its URL; "
                     "with no CASE, list the available dashboards. Standalone Voila asks for no token: "
                     "it listens on 127.0.0.1 (this machine only) unless --ip says otherwise.")
-    dashboard.add_argument("case", nargs="?", help="case whose dashboard to serve (default: list them)")
+    dashboard.add_argument("case", nargs="?",
+                           help="case whose dashboard to serve, by name or short name (default: list them)")
     dashboard.add_argument("--port", type=int, default=8866, help="port to listen on (default: 8866)")
     dashboard.add_argument("--ip", default="127.0.0.1",
                            help="address to bind (default: 127.0.0.1; any other address lets anyone who "
                                 "reaches it use the dashboard, there is no token)")
-    dashboard.add_argument("--notebook-dir", type=Path, default=Path("notebooks"),
-                           help="folder holding <case>/dashboard.ipynb (default: notebooks)")
+    dashboard.add_argument("--notebook-dir", type=Path,
+                           help="folder holding <case>/dashboard.ipynb (default: $PLANETML_NOTEBOOKS, else "
+                                "./notebooks, else the notebooks beside the installed package, else ~/notebooks)")
     dashboard.set_defaults(func=_cmd_dashboard)
 
     train = sub.add_parser("train", help="train a case's model and save it as a model folder")
@@ -174,7 +218,8 @@ def build_parser():
                     "object with its morphometry.")
     predict.add_argument("case", help="science case name (see `planetml cases`)")
     predict.add_argument("--input", type=Path, nargs="+", required=True,
-                         help="data file(s): the case's CSV layout, CDF or PDS files; a GeoTIFF for mounds")
+                         help="data file(s): the case's CSV layout, CDF or PDS files; a GeoTIFF for mounds; "
+                              "or sample:NAME, a sample shipped with PlanetML (see `planetml samples`)")
     predict.add_argument("--output", type=Path, required=True,
                          help="catalogue to write: .csv, .xml/.vot (VOTable) or .txt (AMDA time table); "
                               "outlines: .geojson or .gpkg")

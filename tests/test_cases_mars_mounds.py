@@ -138,6 +138,9 @@ def test_cli_names_a_raster_without_crs(tmp_path, trained, dtm_scene, capsys):
     code = main(["predict", "mounds", "--input", str(dtm), "--output", str(tmp_path / "m.geojson"),
                  "--pixel-m", "5", "--model", str(folder)])
     assert code == 2 and "write .gpkg" in capsys.readouterr().err and not (tmp_path / "m.geojson").exists()
+    code = main(["predict", "mounds", "--input", str(dtm), "--output", str(tmp_path / "m.geojson"),
+                 "--pixel-m", "5", "--model", str(tmp_path / "no_model_needed")])
+    assert code == 2 and "write .gpkg" in capsys.readouterr().err, "refused before the model loads"
 
 
 def test_geojson_of_a_raster_without_crs_is_refused_before_predicting(tmp_path, dtm_scene):

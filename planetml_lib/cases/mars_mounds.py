@@ -31,7 +31,7 @@ from planetml_lib.cases.base import Kind, ObjectDetection
 from planetml_lib.cases.kinds import check_options, data_records, guard_training_data, write_output
 from planetml_lib.cases.metadata import ModelMetadata
 from planetml_lib.cases.trained import TrainedModel
-from planetml_lib.datasets import DATA_DIR
+from planetml_lib.datasets import DATA_DIR, register_sample
 from planetml_lib.device import model_device
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate.objects import evaluate_pixels, mask_to_polygons, match_objects, object_scores
@@ -56,6 +56,9 @@ SIMULATION = "fractal terrain with craters and mound fields (planetml_lib.simula
 INPUTS = {"dtm": "elevation, slope and hillshade from a DTM", "image": "a panchromatic image alone"}
 MIN_RASTER_PX = 8  # smaller rasters are refused: no mound fits (and slopes need several pixels)
 HILLSHADE_SUN = (315.0, 45.0)  # azimuth and elevation of the hillshade channel (cartographic default)
+
+register_sample("simulated_dtm", "mars_mounds/simulated_dtm_seed20000_5m.tif",
+                "SIMULATED Mars DTM GeoTIFF, 320 x 320 px of 5 m, about 20 mounds (tools/make_mounds_sample.py)", NAME)
 
 
 @dataclass(frozen=True)
