@@ -23,8 +23,8 @@ import pandas as pd
 import xarray as xr
 
 from planetml_lib.errors import DataFormatError, PlanetMLError
-from planetml_lib.io.solarwind import VARIABLES, _cadence
-from planetml_lib.io.tables import error_reason
+from planetml_lib.io.solarwind import VARIABLES
+from planetml_lib.io.tables import error_reason, median_cadence
 
 #: Variables the layouts add to :data:`~planetml_lib.io.solarwind.VARIABLES`: name -> (units, long name).
 EXTRA_VARIABLES = {
@@ -274,7 +274,7 @@ def read_cdf(
         "frame": frame or "unknown",
         "source": path.name,
         "logical_source": logical_source,
-        "cadence": _cadence(pd.Series(ds["time"].values)),
+        "cadence": median_cadence(pd.Series(ds["time"].values)),
     }
     return ds
 

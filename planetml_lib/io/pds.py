@@ -21,8 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from planetml_lib.errors import DataFormatError, PlanetMLError
-from planetml_lib.io.solarwind import FILL_BELOW
-from planetml_lib.io.tables import read_table
+from planetml_lib.io.tables import FILL_BELOW, read_table
 
 #: Columns of the table, in file order.
 COLUMNS = ("YEAR", "DAY_OF_YEAR", "HOUR", "MINUTE", "SECOND", "TIME_TAG", "NAVG",

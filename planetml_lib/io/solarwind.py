@@ -18,7 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from planetml_lib.errors import DataFormatError
-from planetml_lib.io.tables import cadence_string, parse_times, read_table
+from planetml_lib.io.tables import median_cadence, numeric_column, parse_times, read_table, require_unique_times
 
 #: Known variables: name -> (units, long name).
 VARIABLES = {
@@ -35,31 +35,6 @@ VARIABLES = {
     "icme_label": ("1", "1 inside an ICMECAT event (icme_start_time to mo_end_time), else 0"),
 }
 LABEL = "icme_label"
-#: Exact fill values used by common archives (OMNI, CDAWeb, heliocats).
-FILL_VALUES = (-9999.0, -9999.9, -99999.9, 9999.9, 9999.99, 99999.9, 99999.99)
-#: Values at or below this are fills too (ISTP -1e31 and the like).
-FILL_BELOW = -1e30
-
-
-def _numeric(values: pd.Series, source, column: str) -> np.ndarray:
-    """Convert a column to float64 with fills as NaN; empty cells are NaN.
-
-    Raises :class:`DataFormatError` naming the first cell that is text.
-    """
-    numbers = pd.to_numeric(values, errors="coerce")
-    if not pd.api.types.is_numeric_dtype(values):
-        text = values.astype("string").str.strip()
-        bad = numbers.isna() & text.notna() & (text != "") & (text.str.lower() != "nan")
-        if bad.any():
-            line = bad.idxmax()
-            raise DataFormatError(
-                f"{source}: non-numeric {values[line]!r} in column '{column}' at line {line}"
-            )
-    numbers = numbers.astype("float64").to_numpy()
-    fill = (numbers <= FILL_BELOW) | np.isin(numbers, FILL_VALUES)
-    return np.where(fill, np.nan, numbers)
-
-
 def _label(values: np.ndarray, source) -> np.ndarray:
     """Check that labels are whole numbers without gaps and return int8."""
     bad = ~np.isfinite(values) | (values % 1 != 0)
@@ -79,13 +54,6 @@ def _infer_spacecraft(path: Path) -> str:
     return "OMNI" if name.startswith("omni") else "unknown"
 
 
-def _cadence(time: pd.Series) -> str:
-    """Median sampling step as a pandas frequency string (e.g. "10min")."""
-    if len(time) < 2:
-        return "unknown"
-    return cadence_string(time.diff().median())
-
-
 def _check_columns(table: pd.DataFrame, source) -> list[str]:
     """Return the known variables present; warn about dropped unknown columns."""
     found = [str(c) for c in table.columns]
@@ -99,14 +67,6 @@ def _check_columns(table: pd.DataFrame, source) -> list[str]:
     if dropped:
         warnings.warn(f"{source}: dropped unknown column(s) {dropped}", stacklevel=3)
     return features + ([LABEL] if LABEL in found else [])
-
-
-def _check_unique(time: pd.Series, source) -> None:
-    """Raise if a time stamp occurs twice, naming the first repeat."""
-    repeated = time.duplicated()
-    if repeated.any():
-        line = repeated.idxmax()
-        raise DataFormatError(f"{source}: repeated time {time[line]} at line {line}")
 
 
 def read_solarwind_csv(
@@ -153,10 +113,10 @@ def read_solarwind_csv(
     table = read_table(path, ["time_utc"])
     names = _check_columns(table, path)
     time = parse_times(table["time_utc"], path, "time_utc")
-    _check_unique(time, path)
+    require_unique_times(time, path)
     data = {}
     for name in names:
-        values = _numeric(table[name], path, name)
+        values = numeric_column(table[name], path, name)
         values = _label(values, path) if name == LABEL else values
         units, long_name = VARIABLES[name]
         data[name] = xr.Variable("time", values, {"units": units, "long_name": long_name})
@@ -164,7 +124,7 @@ def read_solarwind_csv(
         "spacecraft": spacecraft or _infer_spacecraft(path),
         "frame": frame or "unknown",
         "source": path.name,
-        "cadence": _cadence(time.sort_values()),
+        "cadence": median_cadence(time.sort_values()),
     }
     ds = xr.Dataset(data, coords={"time": time.to_numpy()}, attrs=attrs)
     return ds.sortby("time")

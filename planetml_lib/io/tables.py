@@ -9,9 +9,15 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from planetml_lib.errors import DataFormatError, PlanetMLError
+
+#: Exact fill values used by common archives (OMNI, CDAWeb, heliocats).
+FILL_VALUES = (-9999.0, -9999.9, -99999.9, 9999.9, 9999.99, 99999.9, 99999.99)
+#: Values at or below this are fills too (ISTP -1e31 and the like).
+FILL_BELOW = -1e30
 
 
 def require_columns(table: pd.DataFrame, required: Sequence[str], source) -> None:
@@ -149,3 +155,37 @@ def cadence_string(step):
         if step % pd.Timedelta(unit) == pd.Timedelta(0):
             return f"{step // pd.Timedelta(unit)}{name}"
     return pd.tseries.frequencies.to_offset(step).freqstr
+
+
+def numeric_column(values: pd.Series, source, column: str) -> np.ndarray:
+    """Convert a column to float64 with fills as NaN; empty cells are NaN.
+
+    Raises :class:`DataFormatError` naming the first cell that is text.
+    """
+    numbers = pd.to_numeric(values, errors="coerce")
+    if not pd.api.types.is_numeric_dtype(values):
+        text = values.astype("string").str.strip()
+        bad = numbers.isna() & text.notna() & (text != "") & (text.str.lower() != "nan")
+        if bad.any():
+            line = bad.idxmax()
+            raise DataFormatError(
+                f"{source}: non-numeric {values[line]!r} in column '{column}' at line {line}"
+            )
+    numbers = numbers.astype("float64").to_numpy()
+    fill = (numbers <= FILL_BELOW) | np.isin(numbers, FILL_VALUES)
+    return np.where(fill, np.nan, numbers)
+
+
+def require_unique_times(time: pd.Series, source) -> None:
+    """Raise if a time stamp occurs twice, naming the first repeat."""
+    repeated = time.duplicated()
+    if repeated.any():
+        line = repeated.idxmax()
+        raise DataFormatError(f"{source}: repeated time {time[line]} at line {line}")
+
+
+def median_cadence(time: pd.Series) -> str:
+    """Median sampling step as a pandas frequency string (e.g. "10min"); "unknown" below two samples."""
+    if len(time) < 2:
+        return "unknown"
+    return cadence_string(time.diff().median())
