@@ -25,6 +25,7 @@ from planetml_lib.io.catalogs import (
 from planetml_lib.io.cdf import read_cdaweb, read_cdf
 from planetml_lib.io.export import read_catalog, write_catalog
 from planetml_lib.io.geotiff import read_geotiff, read_outlines, write_objects
+from planetml_lib.io.messenger_csv import read_messenger_csv
 from planetml_lib.io.omni import read_omni2
 from planetml_lib.io.pds import read_messenger_mag
 from planetml_lib.io.solarwind import read_solarwind_csv
@@ -81,6 +82,7 @@ READERS = {
     "read_cdf": (read_cdf, lambda folder: WIND[0]),
     "read_cdaweb": (lambda path: read_cdaweb([path, *WIND[1:]]), lambda folder: WIND[0]),
     "read_messenger_mag": (read_messenger_mag, lambda folder: DATA_DIR / "mercury" / "MAGMSOSCIAVG11083_01_V08.TAB"),
+    "read_messenger_csv": (read_messenger_csv, lambda folder: TEST_DATA / "messenger_mag_10s_excerpt.csv"),
     "read_catalog": (read_catalog, lambda folder: _catalogue(folder, ".xml")),
     "read_geotiff": (read_geotiff, lambda folder: CASES["mars_mounds"].example_input(folder)[0]),
     "read_outlines": (read_outlines, _outlines),

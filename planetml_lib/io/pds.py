@@ -145,6 +145,30 @@ def _cadence(paths: list[Path], time: pd.DatetimeIndex) -> str:
     return f"{pd.Series(time).diff().median().total_seconds():g}s"
 
 
+def as_paths(path: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
+    """One path or a sequence of them as a list of Paths; an empty sequence is refused."""
+    paths = [Path(path)] if isinstance(path, str | os.PathLike) else [Path(p) for p in path]
+    if not paths:
+        raise PlanetMLError("no file given: pass a path or a list of paths")
+    return paths
+
+
+def joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Time-indexed frames of several files in one, sorted; a time found twice is kept once, from the first
+    (consecutive files may overlap by a few samples)."""
+    frame = pd.concat(frames).sort_index(kind="stable")
+    return frame[~frame.index.duplicated(keep="first")]
+
+
+def mag_dataset(frame: pd.DataFrame, attrs: dict) -> xr.Dataset:
+    """The time-series contract of a MESSENGER MAG frame: the columns of :data:`VARIABLES` it holds, with
+    units and long names; ``attrs`` add to spacecraft MESSENGER and frame MSO."""
+    data = {name: xr.Variable("time", frame[name].to_numpy(), {"units": units, "long_name": long_name})
+            for name, (_, units, long_name) in VARIABLES.items() if name in frame}
+    return xr.Dataset(data, coords={"time": frame.index.to_numpy()},
+                      attrs={"spacecraft": "MESSENGER", "frame": "MSO", **attrs})
+
+
 def read_messenger_mag(path: str | os.PathLike | Sequence[str | os.PathLike]) -> xr.Dataset:
     """Read MESSENGER MAG averages in MSO (PDS ``MAGMSOSCIAVG*.TAB``) as a time series.
 
@@ -178,15 +202,6 @@ def read_messenger_mag(path: str | os.PathLike | Sequence[str | os.PathLike]) ->
     >>> ds.attrs["cadence"], ds["bx"].attrs["units"], ds.sizes["time"]
     ('1s', 'nT', 60)
     """
-    paths = [Path(path)] if isinstance(path, str | os.PathLike) else [Path(p) for p in path]
-    if not paths:
-        raise PlanetMLError("no file given: pass a path or a list of paths")
-    frame = pd.concat([_read_one(p) for p in paths]).sort_index(kind="stable")
-    frame = frame[~frame.index.duplicated(keep="first")]
-    data = {
-        name: xr.Variable("time", frame[name].to_numpy(), {"units": units, "long_name": long_name})
-        for name, (_, units, long_name) in VARIABLES.items()
-    }
-    attrs = {"spacecraft": "MESSENGER", "frame": "MSO", "source": ", ".join(p.name for p in paths),
-             "cadence": _cadence(paths, frame.index)}
-    return xr.Dataset(data, coords={"time": frame.index.to_numpy()}, attrs=attrs)
+    paths = as_paths(path)
+    frame = joined([_read_one(p) for p in paths])
+    return mag_dataset(frame, {"source": ", ".join(p.name for p in paths), "cadence": _cadence(paths, frame.index)})
