@@ -1,17 +1,23 @@
-"""Mercury boundaries case: real PDS files in, crossings out; the CLI; active learning glue."""
+"""Mercury boundaries case: real PDS and digitised files in, crossings out; the CLI; active learning glue."""
 
+import shutil
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from planetml_lib.cases import mercury_boundaries as case
 from planetml_lib.cases.kinds import data_role
+from planetml_lib.cases.series_detection import VALID
 from planetml_lib.cli import main
 from planetml_lib.datasets import DATA_DIR
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.testing import assert_events_contract
 
 TAB = DATA_DIR / "mercury" / "MAGMSOSCIAVG11083_01_V08.TAB"
+TAB_60S = Path(__file__).parent / "data" / "MAGMSOSCIAVG12251_60_V08.TAB"  # real orbit 1230, one row a minute
+ORBIT_10S = DATA_DIR / "mercury" / "messenger_mag_10s_orbit1230.csv.gz"
 
 
 @pytest.fixture
@@ -37,6 +43,33 @@ def test_every_split_spans_the_mercury_year():
 def test_read_input_numbers_the_orbits_of_a_pds_file():
     ds = case.read_input([TAB])
     assert ds.attrs["spacecraft"] == "MESSENGER" and np.unique(ds["orbit"].values).size == 1
+
+
+def test_read_input_tells_the_digitised_layout_by_its_header(tmp_path):
+    renamed = shutil.copy(ORBIT_10S, tmp_path / "orbit.dat.gz")
+    ds = case.read_input([renamed])
+    assert ds.attrs["cadence"] == "10s" and "digitised" in ds.attrs["source"] and 1230 in ds["orbit"].values
+
+
+def test_an_input_coarser_than_the_model_is_warned_about():
+    with pytest.warns(UserWarning, match="input cadence 60s is coarser than the model's 10s: 0 of 2875 samples"):
+        ds = case.prepare_for_model(case.read_input([TAB_60S]), case.Config())
+    assert not ds[VALID].any()
+
+
+def test_an_input_at_the_model_cadence_is_not_warned_about():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds = case.prepare_for_model(case.read_input([ORBIT_10S]), case.Config())
+    assert ds[VALID].mean() > 0.99
+
+
+def test_cli_predict_on_a_coarser_input_warns_in_one_line(tmp_path, capsys):
+    assert main(["predict", "mercury", "--input", str(TAB_60S), "--output", str(tmp_path / "x.csv")]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("0 events written")
+    assert err.startswith(f"planetml: warning: {TAB_60S.name}: input cadence 60s is coarser than the model's 10s")
+    assert err.count("\n") == 1, err
 
 
 def test_predict_on_a_pds_file_averages_to_the_model_cadence(trained):

@@ -9,13 +9,15 @@ crossing intervals, scored against the Philpott et al. (2020) list by timing err
 The magnetometer data cannot be shipped, so training, tests and demos run on SIMULATED orbits
 (:mod:`planetml_lib.simulate.messenger`): real MESSENGER orbit times and real Philpott crossing
 times, with a physics-based field. Every result of this case on simulated data says so. Real
-PDS files (``MAGMSOSCIAVG*.TAB``) are read by :func:`read_input` for prediction.
+PDS files (``MAGMSOSCIAVG*.TAB``) and orbits digitised from plots (10-s CSV, such as the shipped
+sample ``messenger_orbit_1230``) are read by :func:`read_input` for prediction.
 
 Cadence: the PDS 10-second product (4,320 samples per 12-hour orbit), windows of 1 hour.
 """
 
 import shutil
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,10 +37,11 @@ from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate import evaluate_multiclass
 from planetml_lib.evaluate.crossings import crossing_scores, evaluate_crossings, extract_crossings, smooth_regions
 from planetml_lib.io.catalogs import read_philpott
+from planetml_lib.io.messenger_csv import is_messenger_csv, read_messenger_csv
 from planetml_lib.io.pds import read_messenger_mag
 from planetml_lib.models import create_model
 from planetml_lib.models.rules import BowShockRules
-from planetml_lib.preprocess import DatasetScaler, regularize, to_windows
+from planetml_lib.preprocess import DatasetScaler, cadence_of, regularize, to_windows
 from planetml_lib.preprocess.mercury import REGIONS, add_boundary_features
 from planetml_lib.simulate import complete_orbits, simulate_orbits
 from planetml_lib.train.active import run_active_learning
@@ -58,8 +61,9 @@ SIMULATION = ("magnetic field simulated by planetml_lib.simulate.messenger on re
 register_catalog("philpott2020", "mercury/philpott2020_boundaries.csv.gz",
                  "MESSENGER bow-shock and magnetopause crossings, 16,239 traversals of orbits 12-4104 "
                  "(Philpott et al. 2020)", read_philpott)
-register_sample("messenger_orbit_1230", "mercury/MAGMSOSCIAVG12251_60_V08.TAB",
-                "real MESSENGER MAG, orbit 1230 (2012-09-07), 60 s, PDS table; Philpott crossings 15:03-17:28 UT", NAME)
+register_sample("messenger_orbit_1230", "mercury/messenger_mag_10s_orbit1230.csv.gz",
+                "real MESSENGER MAG, orbit 1230 (2012-09-07), 10 s, digitised from plots; Philpott crossings "
+                "15:03-17:28 UT", NAME)
 
 
 @dataclass(frozen=True)
@@ -152,12 +156,14 @@ def load_data(config):
 
 
 def read_input(paths, **options):
-    """Read real MESSENGER PDS magnetometer files (any cadence) and number their orbits.
+    """Read real MESSENGER magnetometer files and number their orbits: PDS tables (any cadence) or, told
+    by their header, the digitised 10-s CSV layout (:func:`~planetml_lib.io.messenger_csv.read_messenger_csv`).
 
     :func:`predict` averages them to the model's cadence and adds the features.
     """
     check_options(options, KIND)
-    ds = read_messenger_mag(list(np.atleast_1d(paths)))
+    paths = list(np.atleast_1d(paths))
+    ds = (read_messenger_csv if is_messenger_csv(paths[0]) else read_messenger_mag)(paths)
     orbits = load_messenger_orbits()
     index = np.searchsorted(orbits["start"].values, ds["time"].values, side="right") - 1
     return ds.assign_coords(orbit=("time", orbits["orbit"].values[np.clip(index, 0, None)]))
@@ -187,7 +193,22 @@ def prepare_for_model(ds, config):
         averaged[name].attrs = ds[name].attrs
     if "orbit" in ds.coords:
         averaged = averaged.set_coords("orbit")
-    return prepare(averaged, config)
+    prepared = prepare(averaged, config)
+    _warn_if_coarser(ds, prepared, config)
+    return prepared
+
+
+def _warn_if_coarser(ds, prepared, config):
+    """Warn when ``ds`` is sampled more coarsely than the model's cadence: most bins of the model's grid are
+    then empty and the fluctuation feature needs several samples a window, so few or no samples are valid
+    and the model finds few or no crossings, which would otherwise look like an orbit without any."""
+    step = cadence_of(ds)
+    if step <= pd.Timedelta(config.cadence):
+        return
+    warnings.warn(f"{ds.attrs.get('source', 'the data')}: input cadence {step.total_seconds():g}s is coarser than "
+                  f"the model's {config.cadence}: {int(prepared[VALID].sum())} of {prepared.sizes['time']} samples "
+                  f"have all the model's inputs (the {config.fluctuation_window} fluctuation of |B| needs several "
+                  f"samples), so expect few or no crossings; give data at {config.cadence} or finer", stacklevel=3)
 
 
 def model_options(config):
