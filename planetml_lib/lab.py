@@ -35,6 +35,8 @@ TOKEN_VARIABLES = ("PLANETML_TOKEN", "JUPYTER_TOKEN")
 NO_TOKEN_VARIABLE = "PLANETML_NO_TOKEN"
 HUB_TOKEN_VARIABLE = "JUPYTERHUB_API_TOKEN"
 SINGLEUSER = "jupyterhub-singleuser"
+#: Opens shipped notebooks unmodified whatever the platform's Python patch version (see lab_contents).
+CONTENTS_MANAGER = "planetml_lib.lab_contents.NotebookContentsManager"
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ def lab_command(root_dir, settings, ip=None, open_browser=False, environ=None):
         command = [sys.executable, "-m", "jupyterlab", "--ServerApp.port_retries=0"]
         ip = ip or DEFAULT_IP
     command += [f"--ServerApp.root_dir={root_dir.resolve()}", f"--ServerApp.open_browser={open_browser}",
-                *server_options(environ)]
+                f"--ServerApp.contents_manager_class={CONTENTS_MANAGER}", *server_options(environ)]
     command += [f"--ServerApp.{name}={value}" for name, value in
                 (("ip", ip), ("port", settings.port), ("base_url", settings.base_url)) if value is not None]
     if settings.token == "":

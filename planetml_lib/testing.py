@@ -5,11 +5,15 @@ against the case contract (:mod:`planetml_lib.cases.base`) and the data contract
 kind: interval events (Datasets on ``time``, events tables) and raster objects (lists of
 scenes on ``(y, x)``, object tables). Its steps (``check_data``, ``check_prediction``,
 ``check_reload``, ``check_output``, ``check_refuses_training_data``) serve the base tester.
-``free_port`` and ``wait_for_port`` start servers for the tests and benchmarks.
+``free_port`` and ``wait_for_port`` start servers for the tests and benchmarks; ``CHROMIUM``,
+``CHROMIUM_ARGS``, ``RESULTS_JS`` and ``NOT_BUSY_JS`` drive dashboards in a browser for the browser
+tests and the dashboard-load benchmark.
 """
 
+import json
 import socket
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,9 +22,21 @@ from matplotlib.figure import Figure
 
 from planetml_lib.cases.base import Kind, check_surface
 from planetml_lib.cases.kinds import kind_spec
+from planetml_lib.dashboards.common import BUSY_TEXT
 from planetml_lib.dashboards.serve import LOOPBACK
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.preprocess.mineralogy import sample_keys
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium, headless and offline: no sandbox (root in containers), no GPU, no
+# background traffic to Google services that would only time out here.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# What a dashboard shows, as one string: HTML outputs (tables, status lines) and figures (image data).
+RESULTS_JS = """() => Array.from(document.querySelectorAll('.widget-html-content, .jupyter-widgets img'))
+    .map(e => e.tagName === 'IMG' ? e.src : e.textContent).join('\\n')"""
+# True once no change is being computed (dashboards.common.run_guarded shows BUSY_TEXT meanwhile).
+NOT_BUSY_JS = f"() => !document.body.textContent.includes({json.dumps(BUSY_TEXT)})"
 
 
 def free_port():

@@ -6,8 +6,22 @@ import pytest
 import torch
 
 from planetml_lib.cases import CASES
+from planetml_lib.testing import CHROMIUM, CHROMIUM_ARGS
 
 collect_ignore_glob = ["data/*"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's ``page`` runs Debian's Chromium, headless and offline (the browser tests)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} missing: `make test` installs it (apt-get install chromium)")
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 1800}}
 
 
 @pytest.fixture

@@ -28,24 +28,15 @@ from planetml_lib.cases import CASES
 from planetml_lib.dashboards.common import BUSY_TEXT
 from planetml_lib.dashboards.serve import list_dashboards, voila_command
 from planetml_lib.errors import PlanetMLError
-from planetml_lib.testing import free_port, wait_for_port
+from planetml_lib.testing import NOT_BUSY_JS, RESULTS_JS, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-# Debian's chromium, headless and offline: no sandbox (root in containers), no GPU, no
-# background traffic to Google services that would only time out here.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DASHBOARDS = list_dashboards(ROOT / "notebooks")
 UPDATE_TIMEOUT_MS = 10_000
-# What a dashboard shows, as one string: HTML outputs (tables, status lines) and figures (image data).
-RESULTS_JS = """() => Array.from(document.querySelectorAll('.widget-html-content, .jupyter-widgets img'))
-    .map(e => e.tagName === 'IMG' ? e.src : e.textContent).join('\\n')"""
 IMAGES_JS = "() => Array.from(document.querySelectorAll('.jupyter-widgets img')).map(e => e.src).join('\\n')"
 ERROR_MARKS = ("There was an error when executing cell", "⚠")
 LOAD_TIMEOUT_MS = 90_000
-NOT_BUSY_JS = f"() => !document.body.textContent.includes({json.dumps(BUSY_TEXT)})"
 # Records in window.busySeen whether the busy line was ever added to the page, however briefly it stayed.
 WATCH_BUSY_JS = f"""() => {{
     const busy = n => (n.textContent || '').includes({json.dumps(BUSY_TEXT)});
@@ -62,18 +53,6 @@ PAGE_TEXT_JS = """() => document.body.innerText + '\\n' +
 TEMP_MARKS = ("planetml_upload_", tempfile.gettempdir() + "/", "/tmp/")
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} missing: `make test` installs it (apt-get install chromium)")
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 1800}}
 
 
 @contextmanager

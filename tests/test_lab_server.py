@@ -4,8 +4,10 @@ Also as a container or a science platform starts it: under a base URL, with the 
 environment, without a token only when asked, and as a JupyterHub single-user server.
 """
 
+import asyncio
 import json
 import os
+import platform
 import re
 import shutil
 import socket
@@ -14,17 +16,21 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from ipykernel.ipkernel import IPythonKernel
 
 from planetml_lib import lab as lab_module
 from planetml_lib.cli import main
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.lab import check_health, lab_command, lab_settings, normalize_base_url
+from planetml_lib.lab_contents import NotebookContentsManager
 from planetml_lib.testing import free_port
 
 DATA = Path(__file__).parent / "data"
+REPOSITORY = Path(__file__).resolve().parents[1]
 # Variables that change how `planetml lab` starts; the tests set them explicitly, never inherit them.
 LAB_VARIABLES = ("PLANETML_PORT", "PLANETML_BASE_URL", "PLANETML_TOKEN", "PLANETML_NO_TOKEN", "JUPYTER_TOKEN",
                  "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_SERVICE_URL", "JUPYTERHUB_SERVICE_PREFIX")
@@ -250,7 +256,7 @@ def test_lab_serves_the_folder_holding_the_notebooks_by_default(tmp_path, lab_wi
     monkeypatch.chdir(tmp_path)
     assert main(["lab", "--port", str(free_port())]) == 0
     root = next(arg for arg in lab_without_server[0] if arg.startswith("--ServerApp.root_dir="))
-    assert root == f"--ServerApp.root_dir={Path(__file__).resolve().parents[1]}", "the repository, as on Binder"
+    assert root == f"--ServerApp.root_dir={REPOSITORY}", "the repository, as on Binder"
 
 
 def test_lab_refuses_a_busy_port_before_printing_a_url(tmp_path, lab_without_server, capsys):
@@ -261,3 +267,48 @@ def test_lab_refuses_a_busy_port_before_printing_a_url(tmp_path, lab_without_ser
         assert main(["lab", "--notebook-dir", str(tmp_path), "--port", str(port)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and lab_without_server == [] and f"127.0.0.1:{port} is not free" in err
+
+
+def wait_for_idle_kernel(kernels_url, deadline=120):
+    """Whether a kernel of the server reports itself idle (started) within ``deadline`` seconds."""
+    start = time.monotonic()
+    while time.monotonic() - start < deadline:
+        try:
+            if any(kernel["execution_state"] == "idle" for kernel in json.loads(fetch(kernels_url)[1])):
+                return True
+        except urllib.error.HTTPError:  # the list can fail while a kernel is being started
+            pass
+        time.sleep(1)
+    return False
+
+
+@pytest.mark.browser
+def test_the_getting_started_notebook_opens_unmodified_and_no_news_popup_shows(tmp_path, page):
+    port, token = free_port(), "t0k"
+    command, environ = lab_command(REPOSITORY, lab_settings(port=port, environ={"PLANETML_TOKEN": token}))
+    command.append(f"--LabApp.workspaces_dir={tmp_path}")  # a fresh workspace: no tab restored from another run
+    process = subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/api?token={token}", process)
+        page.goto(f"http://127.0.0.1:{port}/lab/tree/notebooks/00_getting_started.ipynb?token={token}",
+                  timeout=120_000)
+        page.wait_for_selector(".jp-Notebook", timeout=120_000)
+        assert wait_for_idle_kernel(f"http://127.0.0.1:{port}/api/kernels?token={token}"), "no kernel started"
+        time.sleep(5)  # the kernel's info reaches the page, which then writes it into the notebook's metadata
+        assert page.locator(".jp-mod-dirty").count() == 0, "opening the notebook marked it modified"
+        assert "news" not in " ".join(page.locator(".Toastify__toast").all_inner_texts())
+    finally:
+        stop(process)
+
+
+def test_notebooks_are_served_with_this_kernels_language_info_and_left_unchanged_on_disk(tmp_path):
+    shutil.copy(REPOSITORY / "notebooks" / "00_getting_started.ipynb", tmp_path / "a.ipynb")
+    on_disk = (tmp_path / "a.ipynb").read_bytes()
+    manager = NotebookContentsManager(root_dir=str(tmp_path))
+    with ThreadPoolExecutor(1) as thread:  # its own event loop: Playwright's may run in this one
+        model = thread.submit(asyncio.run, manager.get("a.ipynb")).result()
+    assert model["content"]["metadata"]["language_info"] == IPythonKernel.language_info
+    assert model["content"]["metadata"]["language_info"]["version"] == platform.python_version()
+    assert (tmp_path / "a.ipynb").read_bytes() == on_disk
+    command, _ = lab_command(tmp_path, lab_settings(environ={"PLANETML_TOKEN": "x"}), environ={})
+    assert "--ServerApp.contents_manager_class=planetml_lib.lab_contents.NotebookContentsManager" in command
