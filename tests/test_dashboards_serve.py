@@ -95,6 +95,12 @@ def test_a_bad_culling_time_is_a_one_line_error(value, monkeypatch, capsys, note
                                        f"unused kernel may stay idle (a whole number; 0 never shuts kernels down)\n")
 
 
+def test_dashboard_kernels_run_one_thread_each_unless_told_otherwise():
+    assert voila_command("d.ipynb", environ={})[1]["OMP_NUM_THREADS"] == "1"
+    environ = voila_command("d.ipynb", environ={"OMP_NUM_THREADS": "4"})[1]
+    assert environ["OMP_NUM_THREADS"] == "4" and environ["OPENBLAS_NUM_THREADS"] == "1"
+
+
 @pytest.mark.parametrize("port", [0, 70000])
 def test_voila_command_refuses_impossible_ports(port):
     with pytest.raises(PlanetMLError, match=f"port {port} is not between 1 and 65535"):

@@ -18,6 +18,10 @@ DASHBOARD_FILE = "dashboard.ipynb"
 LOOPBACK = "127.0.0.1"
 ERROR_INSTRUCTION = "The full error is in the log of the terminal that started the dashboard."
 NOTEBOOKS_VARIABLE = "PLANETML_NOTEBOOKS"
+#: Threads of each dashboard kernel, unless the environment sets them: a room shares the cores, and a
+#: kernel on every core slows all the others (benchmarks/dashboard_load.py, 5 simultaneous ICME users on
+#: 2 cores: first render 48 s, server CPU 14.0 s a user with all threads; 39 s and 11.3 s with one).
+KERNEL_THREADS = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
 def notebook_candidates(environ=None):
@@ -95,7 +99,8 @@ def voila_command(notebook, port=8866, ip=LOOPBACK, environ=None):
     :mod:`~planetml_lib.dashboards.server_settings`), and a cell that fails shows its error
     message in the page rather than Voila's hint about command-line options (that hint does not
     help a workshop participant; the traceback is in the server log either way). The environment
-    is ``environ`` (default ``os.environ``) with the package's Jupyter folders on the search paths.
+    is ``environ`` (default ``os.environ``) with the package's Jupyter folders on the search paths
+    and one thread per kernel unless ``environ`` says otherwise (:data:`KERNEL_THREADS`).
 
     Examples
     --------
@@ -112,7 +117,7 @@ def voila_command(notebook, port=8866, ip=LOOPBACK, environ=None):
         "--Voila.open_browser=False",
         f"--VoilaExecutor.cell_error_instruction={ERROR_INSTRUCTION}",
     ]
-    environ = os.environ if environ is None else environ
+    environ = {**KERNEL_THREADS, **(os.environ if environ is None else environ)}
     return command + server_options(environ), server_environment(environ)
 
 
