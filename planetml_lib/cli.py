@@ -77,12 +77,14 @@ def _cmd_evaluate(args):
     if args.output is not None and args.output.suffix.lower() != ".csv":
         raise PlanetMLError(f"{args.output}: the metrics table is written as CSV; use a .csv suffix")
     from planetml_lib.cases import get_case
+    from planetml_lib.cases.kinds import data_provenance
     from planetml_lib.io.atomic import atomic_write
 
     case = get_case(args.case)
     trained = _with_progress(case.load_trained(args.model))
-    metrics = case.evaluate(trained, case.load_data(trained.config)["test"],
-                            allow_training_data=args.allow_training_data)
+    test = case.load_data(trained.config)["test"]
+    metrics = case.evaluate(trained, test, allow_training_data=args.allow_training_data)
+    metrics = metrics.assign(data_source=data_provenance(case.KIND, test))  # as the dashboards say it
     print(metrics.to_string(index=False))
     if args.output:
         with atomic_write(args.output) as tmp:

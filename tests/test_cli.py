@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from planetml_lib.cases import CASES
@@ -121,6 +122,14 @@ def test_train_and_evaluate_round_trip(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "TSS" in out and "held-out" in out
     assert (tmp_path / "m.csv").read_text().startswith("metric,")
+
+
+@pytest.mark.parametrize(("name", "source"), [("solarwind_tutorial", "real"), ("mars_mounds", "SIMULATED")])
+def test_evaluate_says_whether_its_test_data_are_real_or_simulated(fast_case, name, source, tmp_path, capsys):
+    output = tmp_path / "m.csv"
+    assert main(["evaluate", name, "--model", str(fast_case(name).folder), "--output", str(output)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].rstrip().endswith(source)
+    assert set(pd.read_csv(output)["data_source"]) == {source}
 
 
 def test_predict_writes_the_catalogue_of_any_interval_case(fast_case, tmp_path, capsys):

@@ -176,6 +176,22 @@ def check_options(options, kind):
         raise PlanetMLError(f"options {unknown} do not apply to {Kind(kind).value} cases")
 
 
+def data_provenance(kind, data):
+    """"real", "SIMULATED" or "real and SIMULATED": what ``data`` are, read from their records
+    (a simulated series is marked in its source, a simulated scene carries its seed).
+
+    Examples
+    --------
+    >>> ds = xr.Dataset(coords={"time": pd.date_range("2019-01-01", periods=2)},
+    ...                 attrs={"spacecraft": "MESSENGER", "source": "simulation"})
+    >>> data_provenance("interval_events", ds), data_provenance("interval_events", ds.assign_attrs(source="PDS"))
+    ('SIMULATED', 'real')
+    """
+    simulated = {"(simulated)" in str(record.get("source", "")) or "seed" in record
+                 for record in kind_spec(kind).records(data)}
+    return {frozenset({False}): "real", frozenset({True}): "SIMULATED"}.get(frozenset(simulated), "real and SIMULATED")
+
+
 def data_records(kind, splits):
     """``{split: records}`` for the named splits (Datasets for series, lists of scenes for rasters)."""
     spec = kind_spec(kind)
