@@ -20,12 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.io.catalogs import read_messenger_orbits
 from planetml_lib.io.cdf import read_cdaweb
+from planetml_lib.io.messenger_csv import read_messenger_csv
+from planetml_lib.io.pds import read_messenger_mag
 from planetml_lib.io.solarwind import read_solarwind_csv
 from planetml_lib.preprocess.solarwind import add_derived_features
 
@@ -215,3 +218,43 @@ def load_messenger_orbits() -> pd.DataFrame:
     [Timestamp('2011-03-23 19:37:54'), Timestamp('2011-03-24 07:41:54')]
     """
     return read_messenger_orbits(DATA_DIR / MESSENGER_ORBITS)
+
+
+#: The 313 real MESSENGER orbits at 10 s (digitised from plots) and the 8 real 60-s PDS orbits.
+REAL_MESSENGER = {"10s": "mercury/messenger_real/digitised_10s", "60s": "mercury/messenger_real/kth22_60s"}
+
+
+def real_messenger_manifest(cadence: str = "10s") -> pd.DataFrame:
+    """The shipped real MESSENGER orbits at ``cadence`` ("10s" or "60s"): one row an orbit with
+    ``orbit`` (Philpott numbering), ``start``, ``end`` (UTC) and provenance columns."""
+    if cadence not in REAL_MESSENGER:
+        raise PlanetMLError(f"no real MESSENGER orbits at cadence {cadence!r}; shipped: {', '.join(REAL_MESSENGER)}")
+    return pd.read_csv(DATA_DIR / REAL_MESSENGER[cadence] / "manifest.csv", parse_dates=["start", "end"])
+
+
+def load_real_messenger(orbits=None, cadence: str = "10s") -> xr.Dataset:
+    """Real MESSENGER magnetometer orbits (MSO field and position) with an ``orbit`` coordinate.
+
+    Only the files covering ``orbits`` (default: all shipped at ``cadence``) are read; each sample
+    takes the orbit of the manifest span holding it, and samples outside the chosen orbits are
+    dropped. Gaps stay gaps. Provenance: ``planetml_lib/data/README.md``.
+    """
+    manifest = real_messenger_manifest(cadence)
+    requested = manifest["orbit"].tolist() if orbits is None else [int(orbit) for orbit in orbits]
+    chosen = manifest[manifest["orbit"].isin(requested)]
+    missing = sorted(set(requested) - set(chosen["orbit"]))
+    if missing or chosen.empty:
+        raise PlanetMLError(f"real MESSENGER orbits at {cadence}: {missing or 'none'} not shipped; shipped: "
+                            f"{len(manifest)} orbits, {', '.join(map(str, manifest['orbit'].head(8)))}, ...")
+    folder = DATA_DIR / REAL_MESSENGER[cadence]
+    if cadence == "10s":
+        years = sorted(set(chosen["start"].dt.year) | set(chosen["end"].dt.year))
+        ds = read_messenger_csv([folder / f"messenger_mag_10s_{year}.csv.xz" for year in years])
+    else:
+        days = sorted({f"{t:%y%j}" for t in pd.concat([chosen["start"], chosen["end"]])})
+        ds = read_messenger_mag([folder / f"MAGMSOSCIAVG{day}_60_V08.TAB" for day in days])
+    time = ds["time"].values
+    index = np.searchsorted(chosen["start"].values, time, side="right") - 1
+    inside = (index >= 0) & (time <= chosen["end"].values[np.clip(index, 0, None)])
+    ds = ds.isel(time=np.flatnonzero(inside))
+    return ds.assign_coords(orbit=("time", chosen["orbit"].values[index[inside]]))

@@ -9,7 +9,9 @@ from planetml_lib.datasets import (
     list_samples,
     load_catalog,
     load_messenger_orbits,
+    load_real_messenger,
     load_sample,
+    real_messenger_manifest,
     sample_files,
 )
 from planetml_lib.errors import PlanetMLError
@@ -112,3 +114,28 @@ def test_load_messenger_orbits():
     assert hours.median() == pytest.approx(7.92, abs=0.01) and hours.max() == pytest.approx(12.07, abs=0.01)
     last = orbits.iloc[-1]
     assert (last["start"], last["end"]) == (pd.Timestamp("2015-04-30 07:00:44"), pd.Timestamp("2015-04-30 15:01:55"))
+
+
+def test_real_messenger_orbits_load_with_their_orbit_numbers():
+    ds = load_real_messenger([990, 4091])
+    counts = ds["orbit"].to_series().value_counts()
+    assert counts.to_dict() == {4091: 3006, 990: 2879} and ds.attrs["frame"] == "MSO"
+    assert "real" in ds.attrs["source"] and "messenger_mag_10s_2012.csv.xz" in ds.attrs["source"]
+    manifest = real_messenger_manifest().set_index("orbit")
+    first = ds.isel(time=ds["orbit"].values == 990)["time"].values
+    assert first[0] >= manifest.loc[990, "start"] and first[-1] <= manifest.loc[990, "end"]
+
+
+def test_real_messenger_60s_orbits_come_from_pds_tables():
+    ds = load_real_messenger([1230], cadence="60s")
+    assert set(ds["orbit"].values) == {1230} and ds.sizes["time"] == 480 and ds.attrs["cadence"] == "60s"
+
+
+@pytest.mark.parametrize(("orbits", "cadence", "message"), [
+    ([990, 5000], "10s", r"\[5000\] not shipped"),
+    ([20], "60s", r"\[20\] not shipped"),
+    (None, "1s", "no real MESSENGER orbits at cadence '1s'"),
+])
+def test_unshipped_real_orbits_are_refused(orbits, cadence, message):
+    with pytest.raises(PlanetMLError, match=message):
+        load_real_messenger(orbits, cadence)

@@ -1,6 +1,7 @@
 """Tests for planetml_lib.io.messenger_csv on a 30-row excerpt of the digitised 10-s MESSENGER orbits."""
 
 import gzip
+import lzma
 import re
 from pathlib import Path
 
@@ -45,6 +46,15 @@ def test_several_files_join_in_time_without_repeats(tmp_path):
     late.write_bytes(gzip.compress(late.read_bytes()))
     ds = read_messenger_csv([late, early])
     assert ds.sizes["time"] == 30 and ds.attrs["source"].startswith("b.csv.gz, a.csv")
+
+
+def test_xz_files_read_and_a_truncated_one_is_named(tmp_path):
+    packed = tmp_path / "orbit.csv.xz"
+    packed.write_bytes(lzma.compress(CSV.read_bytes()))
+    assert is_messenger_csv(packed) and read_messenger_csv(packed).sizes["time"] == 30
+    packed.write_bytes(packed.read_bytes()[:200])
+    with pytest.raises(PlanetMLError, match="orbit.csv.xz"):
+        read_messenger_csv(packed)
 
 
 def test_the_header_tells_the_layout(tmp_path):

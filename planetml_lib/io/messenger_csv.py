@@ -1,6 +1,6 @@
 """Reader for real MESSENGER magnetometer orbits in the digitised 10-s CSV layout.
 
-Each file (``.csv`` or ``.csv.gz``) holds one row per 10-s bin: ``time_utc`` (ISO 8601, UTC),
+Each file (``.csv``, ``.csv.gz`` or ``.csv.xz``) holds one row per 10-s bin: ``time_utc`` (ISO 8601, UTC),
 ``x_km, y_km, z_km`` (spacecraft position, MSO, km) and ``bx_nT, by_nT, bz_nT`` (mean field, MSO,
 nT). The field is real MESSENGER MAG data (the PDS 1-s MSO product) recovered from the plotted
 figures of epn-ml/Freddie and averaged into 10-s bins; the positions are a two-body orbit fitted to
@@ -10,6 +10,7 @@ time axis has gaps; the reader keeps them as gaps. Bx may differ from the PDS pr
 """
 
 import gzip
+import lzma
 import os
 import zlib
 from collections.abc import Sequence
@@ -38,11 +39,11 @@ def is_messenger_csv(path: str | os.PathLike) -> bool:
     """Whether the first line of ``path`` is this layout's header (names ``time_utc``): how the Mercury
     case tells these files from PDS tables, whatever their names."""
     path = Path(path)
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    opener = {".gz": gzip.open, ".xz": lzma.open}.get(path.suffix.lower(), open)
     try:
         with opener(path, "rt", errors="replace") as handle:
             header = handle.readline()
-    except (OSError, EOFError, zlib.error):
+    except (OSError, EOFError, zlib.error, lzma.LZMAError):
         return False
     return TIME in (name.strip() for name in header.split(","))
 
@@ -64,7 +65,7 @@ def read_messenger_csv(path: str | os.PathLike | Sequence[str | os.PathLike]) ->
     Parameters
     ----------
     path : str, os.PathLike or sequence of them
-        One or more ``.csv`` / ``.csv.gz`` files (e.g. one a year). Rows are sorted by
+        One or more ``.csv`` / ``.csv.gz`` / ``.csv.xz`` files (e.g. one a year). Rows are sorted by
         time; a time found in two files is kept once, from the first.
 
     Returns

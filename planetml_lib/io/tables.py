@@ -4,6 +4,7 @@ Every problem raises :class:`~planetml_lib.errors.PlanetMLError` (or its subclas
 ``DataFormatError``) naming the file and the first offending line.
 """
 
+import lzma
 import os
 import zlib
 from collections.abc import Sequence
@@ -59,7 +60,7 @@ def read_table(
     try:
         table = pd.read_csv(path, **read_csv_options)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError,
-            zlib.error) as err:  # EOFError, zlib.error: a truncated or damaged compressed file
+            zlib.error, lzma.LZMAError) as err:  # EOFError, zlib/lzma errors: a truncated or damaged compressed file
         raise DataFormatError(f"{path}: cannot read as a table ({error_reason(err)})") from err
     require_columns(table, required, path)
     table.index = pd.RangeIndex(first_line, first_line + len(table))
