@@ -15,7 +15,10 @@ from planetml_lib.preprocess.mercury import (
     MSP,
     REGIONS,
     SK,
+    WINSLOW_BOW_SHOCK,
+    WINSLOW_MAGNETOPAUSE,
     add_boundary_features,
+    boundary_scale,
     crossings_to_regions,
     dipole_field,
     time_from_periapsis,
@@ -135,3 +138,19 @@ def test_missing_variables_and_too_few_times():
         add_boundary_features(frame)
     with pytest.raises(PlanetMLError, match="at least 2 strictly increasing times"):
         time_from_periapsis(np.ones((3, 1)), [T0])
+
+
+def test_boundary_scale_is_one_on_the_average_boundaries_and_less_inside():
+    nose_mp = WINSLOW_MAGNETOPAUSE["standoff_rm"]
+    shock = WINSLOW_BOW_SHOCK
+    nose_bs = shock["focus_rm"] + shock["p_rm"] * shock["e"] / (1 + shock["e"])
+    flank = nose_mp * 2 ** WINSLOW_MAGNETOPAUSE["alpha"]  # the magnetopause at the terminator (theta = 90 deg)
+    rm = MERCURY_RADIUS_KM
+    crossings = pd.DataFrame({
+        "label": ["magnetopause_in", "magnetopause_out", "bow_shock_in", "bow_shock_out"],
+        "x_mso_km": [nose_mp * rm, 0.0, nose_bs * rm, 0.8 * nose_bs * rm],
+        "y_mso_km": [0.0, flank * rm, 0.0, 0.0],
+        "z_mso_km": [DIPOLE_OFFSET_KM] * 4})
+    inside = (0.8 * nose_bs - shock["focus_rm"]) / (nose_bs - shock["focus_rm"])  # scaled about the focus
+    assert np.allclose(boundary_scale(crossings), [1.0, 1.0, 1.0, inside])
+    assert inside < 0.8

@@ -286,8 +286,9 @@ def evaluate_crossings(pred_events, true_events, max_offset="10min"):
         true or predicted label plus ``"all"`` (every crossing pooled):
         ``n_true``, ``n_pred``, ``n_found`` (true crossings paired within
         ``max_offset``), ``detection_rate`` = n_found / n_true, ``precision``
-        = n_found / n_pred, and the mean and median absolute timing errors in
-        seconds of the found crossings, ``{start,end,centre}_abs_error_s_{mean,median}``.
+        = n_found / n_pred, ``F1`` (their harmonic mean, 2 n_found / (n_true
+        + n_pred)), and the mean and median absolute timing errors in seconds
+        of the found crossings, ``{start,end,centre}_abs_error_s_{mean,median}``.
 
     Examples
     --------
@@ -313,7 +314,8 @@ def _crossing_metrics(matches, n_pred, class_name):
     found = matches[matches["found"]]
     values = {"n_true": len(matches), "n_pred": n_pred, "n_found": len(found),
               "detection_rate": len(found) / len(matches) if len(matches) else np.nan,
-              "precision": len(found) / n_pred if n_pred else np.nan}
+              "precision": len(found) / n_pred if n_pred else np.nan,
+              "F1": 2 * len(found) / (len(matches) + n_pred) if len(matches) + n_pred else np.nan}
     for name in ("start", "end", "centre"):
         errors = found[f"{name}_error_s"].abs()
         values[f"{name}_abs_error_s_mean"] = errors.mean()

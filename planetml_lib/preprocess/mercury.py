@@ -239,3 +239,40 @@ def add_boundary_features(ds: xr.Dataset, window: str = "60s") -> xr.Dataset:
     for name, (values, units, long_name) in features.items():
         out[name] = xr.Variable("time", values, {"units": units, "long_name": long_name})
     return out
+
+
+#: Winslow et al. (2013) average boundaries in MSM (R_M): magnetopause r = R_ss (2 / (1 + cos theta))^alpha,
+#: bow shock a conic r' = p e / (1 + e cos theta') about a focus x0 sunward of the dipole centre.
+WINSLOW_MAGNETOPAUSE = {"standoff_rm": 1.45, "alpha": 0.5}
+WINSLOW_BOW_SHOCK = {"focus_rm": 0.5, "p_rm": 2.75, "e": 1.04}
+
+
+def boundary_scale(crossings: pd.DataFrame) -> pd.Series:
+    """How far out each crossing lies relative to the average boundary of its kind (1: on it, < 1: inside it).
+
+    The average magnetopause and bow shock of Winslow et al. (2013) are scaled about the dipole centre
+    (magnetopause) or the bow shock's focus until they pass through the crossing's MSM position (the
+    start of the traversal). A compressed magnetosphere, as under an ICME, puts both boundaries
+    well inside their averages; dividing by the average shape makes crossings at different local
+    times and latitudes comparable.
+
+    Parameters
+    ----------
+    crossings : pandas.DataFrame
+        As from :func:`~planetml_lib.io.catalogs.read_philpott`: ``label`` and ``x_mso_km``,
+        ``y_mso_km``, ``z_mso_km``.
+
+    Returns
+    -------
+    pandas.Series
+        One scale a crossing, on ``crossings``' index.
+    """
+    x, y, z = msm_position(crossings["x_mso_km"], crossings["y_mso_km"], crossings["z_mso_km"])
+    magnetopause = np.sqrt(x**2 + y**2 + z**2) / np.sqrt(2 / (1 + x / np.sqrt(x**2 + y**2 + z**2)))
+    magnetopause = magnetopause / WINSLOW_MAGNETOPAUSE["standoff_rm"]
+    shock = WINSLOW_BOW_SHOCK
+    xf = x - shock["focus_rm"]
+    rf = np.sqrt(xf**2 + y**2 + z**2)
+    bow_shock = rf * (1 + shock["e"] * xf / rf) / (shock["p_rm"] * shock["e"])
+    is_shock = crossings["label"].str.startswith("bow_shock").to_numpy()
+    return pd.Series(np.where(is_shock, bow_shock, magnetopause), index=crossings.index, name="boundary_scale")
