@@ -140,6 +140,7 @@ def _cmd_predict(args):
     from planetml_lib.cases import get_case
     from planetml_lib.cases.kinds import check_output_path, kind_spec
     from planetml_lib.cases.trained import shipped_model
+    from planetml_lib.io.orbit_stream import OrbitStream
 
     case = get_case(args.case)
     spec = kind_spec(case.KIND)
@@ -151,7 +152,8 @@ def _cmd_predict(args):
     check_output_path(case.KIND, data, args.output)  # and an output it could not be written to
     folder = args.model or shipped_model(case, "image" if options.get("image") else None)
     trained = _with_progress(case.load_trained(folder))
-    _note_training_data(trained, data, paths, spec.noun)
+    if not isinstance(data, OrbitStream):  # an archive read orbit by orbit is not read twice to check it
+        _note_training_data(trained, data, paths, spec.noun)
     result = case.predict(trained, data)
     print(f"{len(result[1])} {spec.noun} written to {case.write_output(result, args.output)}")
 

@@ -5,14 +5,22 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from planetml_lib.cases import mercury_boundaries as case
 from planetml_lib.cases.kinds import data_role
 from planetml_lib.cases.series_detection import VALID
 from planetml_lib.cli import main
-from planetml_lib.datasets import DATA_DIR
+from planetml_lib.datasets import (
+    DATA_DIR,
+    load_catalog,
+    load_messenger_orbits,
+    load_real_messenger,
+    real_messenger_manifest,
+)
 from planetml_lib.errors import PlanetMLError
+from planetml_lib.preprocess.mercury import boundary_scale
 from planetml_lib.testing import assert_events_contract
 
 TAB = DATA_DIR / "mercury" / "MAGMSOSCIAVG11083_01_V08.TAB"
@@ -26,18 +34,56 @@ def trained(fast_case):
     return case.load_trained(run.folder), run.folder
 
 
-def test_splits_are_disjoint_by_orbit():
-    config = case.Config()
-    sets = [set(orbits.tolist()) for orbits in case.split_orbits(config).values()]
-    assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
-    assert [len(s) for s in sets] == [config.n_train, config.n_validation, config.n_test] == [120, 20, 20]
+@pytest.fixture(scope="module")
+def splits():
+    return case.real_splits(case.Config())
 
 
-def test_every_split_spans_the_mercury_year():
+def test_real_splits_are_disjoint_and_named_months(splits):
     config = case.Config()
-    for name, orbits in case.split_orbits(config).items():
-        assert orbits.min() < config.first_orbit + config.span_orbits / 5, name
-        assert orbits.max() > config.first_orbit + 4 * config.span_orbits / 5, name
+    sets = {name: set(orbits.tolist()) for name, orbits in splits.items()}
+    names = list(sets)
+    assert all(not sets[a] & sets[b] for i, a in enumerate(names) for b in names[i + 1:])
+    month = real_messenger_manifest().set_index("orbit")["start"].dt.strftime("%Y-%m")
+    assert set(month[list(sets["test"])]) == set(config.test_months)
+    assert set(month[list(sets["validation"])]) <= set(config.validation_months)
+    assert not set(month[list(sets["train"])]) & set(config.test_months + config.validation_months)
+    assert {990, 1230} <= sets["test"]  # also among the 60-s orbits: one split for both copies
+    assert len(sets["train"]) > 150 and len(sets["validation"]) > 40 and len(sets["test"]) > 60
+
+
+def test_validation_and_test_months_spread_over_the_mission(splits):
+    year = real_messenger_manifest().set_index("orbit")["start"].dt.year
+    for name in ("test", "validation"):
+        assert set(year[splits[name]]) == {2011, 2012, 2013, 2014, 2015}, name
+
+
+def test_no_training_orbit_is_within_a_day_of_a_held_out_orbit(splits):
+    manifest = real_messenger_manifest().set_index("orbit")
+    held = pd.concat([manifest.loc[np.concatenate([splits[k] for k in ("validation", "test", "test_disturbed")])]
+                      .reset_index(), real_messenger_manifest("60s")])
+    train = manifest.loc[splits["train"]]
+    gap = case._seconds_apart(held, train["start"], train["end"])
+    assert gap.min() >= 86400
+    simulated = load_messenger_orbits().set_index("orbit").loc[case.simulated_orbits(case.Config(), splits)]
+    assert case._seconds_apart(held, simulated["start"], simulated["end"]).min() >= 86400
+
+
+def test_disturbed_orbits_are_the_most_compressed(splits):
+    crossings = load_catalog("philpott2020")
+    crossings = crossings[crossings["orbit"].isin(real_messenger_manifest()["orbit"])]
+    scale = boundary_scale(crossings).groupby(crossings["orbit"]).mean()
+    disturbed = case.disturbed_orbits(case.Config())
+    assert len(disturbed) == round(0.05 * len(scale)) and set(splits["test_disturbed"]) == set(disturbed)
+    assert scale[disturbed].max() < scale.drop(disturbed).min() < 0.85
+
+
+def test_offsets_shift_each_field_component_by_one_constant():
+    ds = load_real_messenger([990]).isel(time=slice(0, 50))
+    shifted = case.with_offsets(ds, case.Config(), seed=3)
+    offsets = [np.unique(np.round((shifted[c] - ds[c]).values, 6)) for c in ("bx", "by", "bz")]
+    assert all(len(o) == 1 and abs(o[0]) <= 6 for o in offsets) and len({o[0] for o in offsets}) == 3
+    assert (shifted["x_mso"] == ds["x_mso"]).all()
 
 
 def test_read_input_numbers_the_orbits_of_a_pds_file():
@@ -90,8 +136,12 @@ def test_cli_predict_writes_crossings(trained, tmp_path, capsys):
 
 def test_every_predicted_crossing_has_a_score(trained, fast_case):
     model, _ = trained
-    _, crossings = case.predict(model, fast_case("mercury_boundaries").data["test"])
-    assert len(crossings) and crossings["score"].between(0, 1).all()
+    ds = fast_case("mercury_boundaries").data["test"]
+    certain = np.eye(5)[ds["region"].values.astype(int)]  # probabilities that put every true crossing back
+    _, crossings = case._postprocess(model, ds, certain * 0.9 + 0.02)
+    assert len(crossings) >= 4 and crossings["score"].between(0, 1).all()
+    magnetopause = crossings["label"].str.startswith("magnetopause")
+    assert np.allclose(crossings.loc[magnetopause, "score"], 0.92)  # the MP probability inside each crossing
 
 
 def test_active_learning_never_labels_an_orbit_twice(fast_case):
@@ -125,19 +175,19 @@ def test_training_orbits_are_recorded_and_refused_for_scoring(trained, fast_case
     model, _ = trained
     data = fast_case("mercury_boundaries").data
     orbits = {record["orbit"] for record in model.metadata.data["train"]}
-    assert orbits == set(data["train"]["orbit"].values.tolist())
+    assert orbits == set(data["train"]["orbit"].values.tolist()) | set(data["simulated"]["orbit"].values.tolist())
     with pytest.raises(PlanetMLError, match="inside the training data"):
         case.evaluate(model, data["train"])
-    real = data["train"].assign_attrs(source="MESSENGER MAG PDS")  # real data of a training orbit's time
-    assert set(case.evaluate(model, real)["data"]) == {"held-out"}
+    with pytest.raises(PlanetMLError, match="inside the training data"):  # another real product, same orbits
+        case.evaluate(model, data["train"].assign_attrs(source="MESSENGER MAG PDS"))
+    assert set(case.evaluate(model, data["validation"])["data"]) == {"validation"}
 
 
-def test_orbits_between_the_training_orbits_are_held_out():
-    shipped = case.load_trained()
-    splits = case.split_orbits(shipped.config)
-    test = case.simulate_prepared(splits["test"][[0, -1]], shipped.config)  # first and last: a year apart
-    assert data_role(shipped.metadata, test) == "held-out"
-    assert data_role(shipped.metadata, case.simulate_prepared(splits["train"][[3]], shipped.config)) == "training"
+def test_training_and_test_orbits_have_their_roles(trained, fast_case):
+    model, _ = trained
+    data = fast_case("mercury_boundaries").data
+    assert data_role(model.metadata, data["test"]) == "held-out"
+    assert data_role(model.metadata, data["simulated"]) == "training"  # pretraining counts as training
 
 
 def test_rule_baseline_scores_bow_shocks_only(fast_case):
@@ -146,3 +196,15 @@ def test_rule_baseline_scores_bow_shocks_only(fast_case):
     rules, _ = case.fit_rule_baseline(config, data["validation"])
     scores = case.evaluate_rule_baseline(config, rules, data["test"])
     assert set(scores["class"]) <= {"all", "bow_shock_in", "bow_shock_out"}
+
+
+def test_tree_baseline_is_tuned_on_validation_and_scored_like_the_network(fast_case):
+    data = fast_case("mercury_boundaries").data
+    config = case.Config.fast()
+    trees = case.fit_tree_baseline(config, data["train"], data["validation"])
+    assert trees.postprocessing["smooth_window"] in config.smooth_windows
+    assert trees.postprocessing["prior_correction"] in config.prior_corrections
+    scores = case.evaluate_tree_baseline(trees, data["test"], config)
+    assert set(scores["level"]) == {"sample", "sample_postprocessed", "crossing"}
+    macro = scores.query("level == 'sample' and `class` == 'macro' and metric == 'F1'")["value"].item()
+    assert macro > 0.3  # the regions of a real orbit are far from random even for a small forest
