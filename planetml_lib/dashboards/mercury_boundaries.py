@@ -1,9 +1,11 @@
-"""The Mercury boundaries dashboard: pick a (simulated) orbit or upload a PDS file, see the regions.
+"""The Mercury boundaries dashboard: pick any of the 313 real MESSENGER orbits or upload a MAG file.
 
-Shows the magnetogram with the predicted regions coloured beneath the true ones (where known) and
-one table of the predicted and the Philpott et al. (2020) crossings of the orbit, sorted by time;
-an uploaded file joins the orbit menu under its name and is compared with the Philpott crossings of
-its orbits. Simulated orbits are made on demand (about a second each) and cached.
+Shows the magnetogram with the predicted regions coloured beneath the true ones (from the Philpott
+et al. 2020 list) and one table of the predicted and the Philpott crossings of the orbit, sorted by
+time. The menu says which split of the shown model each orbit belongs to (test orbits first): a
+score on a training orbit is not a test score. An uploaded file (PDS ``MAGMSOSCIAVG*.TAB`` or the
+digitised 10-s CSV) joins the menu under its name and is compared with the Philpott crossings of
+its orbits. Orbits are prepared on demand and cached.
 """
 
 import ipywidgets as widgets
@@ -21,9 +23,8 @@ from planetml_lib.dashboards.common import (
     show_figure,
     upload_label,
 )
-from planetml_lib.datasets import load_catalog
+from planetml_lib.datasets import real_messenger_manifest
 from planetml_lib.errors import PlanetMLError
-from planetml_lib.simulate import simulate_orbits
 from planetml_lib.viz.regions import plot_regions
 
 CROSSING_COLUMNS = ["start", "end", "label"]
@@ -39,8 +40,22 @@ def _crossing_table(predicted, reference):
     return table.sort_values(["start", "source"]).to_html(index=False, border=0)
 
 
+#: Split names of ``case.real_splits`` as the menu says them, in menu order.
+SPLIT_NAMES = {"test": "test", "test_disturbed": "test, disturbed", "validation": "validation",
+               "train": "training"}
+
+
+def orbit_options(config):
+    """Menu entries ``(label, orbit)`` of every shipped real orbit, test orbits first, each with its split."""
+    splits = case.real_splits(config)
+    named = [(orbit, SPLIT_NAMES[name]) for name in SPLIT_NAMES for orbit in splits[name]]
+    listed = {orbit for orbit, _ in named}
+    rest = [(orbit, "guard: in no split") for orbit in real_messenger_manifest()["orbit"] if orbit not in listed]
+    return [(f"real orbit {orbit} ({split})", int(orbit)) for orbit, split in named + rest]
+
+
 def _title(key, ds):
-    """The figure's title: which bars it shows (the true regions are known for simulated orbits only)."""
+    """The figure's title: which bars it shows (the true regions are known for the shipped orbits only)."""
     return f"{key}: {'true (upper) and predicted (lower)' if 'region' in ds else 'predicted'} regions"
 
 
@@ -50,23 +65,22 @@ class MercuryDashboard:
     def __init__(self, model_folder=None):
         self.trained = case.load_trained(model_folder)
         self.config = self.trained.config
-        self.crossings = load_catalog("philpott2020")
         self.cache = {}
-        test_orbits = case.split_orbits(case.Config())["test"].tolist()
-        self.orbit = widgets.Dropdown(options=[(f"simulated orbit {orbit}", orbit) for orbit in test_orbits],
-                                      description="Orbit", layout=widgets.Layout(width="32em"))
+        self.orbit = widgets.Dropdown(options=orbit_options(self.config), description="Orbit",
+                                      layout=widgets.Layout(width="32em"))
         self.uploads = {}  # menu value of an upload -> its series
-        self.upload = widgets.FileUpload(accept=".tab,.TAB", multiple=True, description="Upload PDS TAB",
-                                         layout=widgets.Layout(width="auto"))
+        self.upload = widgets.FileUpload(accept=".tab,.TAB,.csv,.gz,.xz", multiple=True,
+                                         description="Upload MAG file", layout=widgets.Layout(width="auto"))
         self.status = widgets.HTML()
         self.figure = figure_widget()
         self.table = widgets.HTML()
         self.orbit.observe(self._on_orbit, "value")
         self.upload.observe(lambda _: run_guarded(self.status, self._select_upload), "value")
-        about = widgets.HTML(f"<h3>{case.TITLE}</h3><p><b>Simulated</b> MESSENGER orbits (real orbit and "
-                             "Philpott et al. 2020 crossing times, simulated field) from the test orbits, never "
-                             "used in training; or your own PDS MAG file (MAGMSOSCIAVG*.TAB), compared with the "
-                             "Philpott crossings of its orbits. Regions: "
+        about = widgets.HTML(f"<h3>{case.TITLE}</h3><p><b>Real</b> MESSENGER magnetometer orbits at 10 s "
+                             "(2011-2015, digitised from the plotted PDS data), each marked with its split for this "
+                             "model (only test orbits give a test score); or your own MAG file (PDS "
+                             "MAGMSOSCIAVG*.TAB, or the 10-s CSV layout), compared with the Philpott et al. 2020 "
+                             "crossings of its orbits. Regions: "
                              + "; ".join(f"<b>{abbr}</b> {name}" for abbr, name in REGION_NAMES.items()) + ".</p>")
         self.widget = widgets.VBox([about, widgets.HBox([self.orbit, self.upload]), self.status, self.figure,
                                     self.table])
@@ -90,8 +104,7 @@ class MercuryDashboard:
         if key in self.uploads:
             self._show(key, self.uploads[key])
         else:
-            self._show(key, case.prepare(simulate_orbits([key], self.crossings, self.config.cadence,
-                                                         self.config.seed), self.config))
+            self._show(key, case.real_prepared([key], self.config))
 
     def _select_upload(self):
         if not self.upload.value:
