@@ -59,7 +59,7 @@ else:  # the whole-span predict of before: one Dataset, one grid, the model over
     trained = case.load_trained()
     ds = read_messenger_mag(paths)
     ds = case.prepare_for_model(ds.assign_coords(orbit=("time", orbit_numbers(ds["time"].values))), trained.config)
-    _, crossings = case._postprocess(trained, ds, case.predict_proba(trained, ds))
+    _, crossings = case._postprocess(trained.metadata.postprocessing, ds, case.predict_proba(trained, ds))
     crossings.to_csv(output, index=False)
 print(json.dumps({"seconds": time.perf_counter() - start, "seconds_after_import": time.perf_counter() - imported,
                   "cpu_seconds": time.process_time() - cpu, "torch_threads": torch.get_num_threads(),

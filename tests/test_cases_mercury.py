@@ -138,7 +138,7 @@ def test_every_predicted_crossing_has_a_score(trained, fast_case):
     model, _ = trained
     ds = fast_case("mercury_boundaries").data["test"]
     certain = np.eye(5)[ds["region"].values.astype(int)]  # probabilities that put every true crossing back
-    _, crossings = case._postprocess(model, ds, certain * 0.9 + 0.02)
+    _, crossings = case._postprocess(model.metadata.postprocessing, ds, certain * 0.9 + 0.02)
     assert len(crossings) >= 4 and crossings["score"].between(0, 1).all()
     magnetopause = crossings["label"].str.startswith("magnetopause")
     assert np.allclose(crossings.loc[magnetopause, "score"], 0.92)  # the MP probability inside each crossing

@@ -473,10 +473,9 @@ def predict_proba(trained, ds):
     return _probabilities(trained.config, trained.model, scaler, ds)
 
 
-def _postprocess(trained, ds, probabilities):
-    """Regions after the validation-chosen post-processing, and the crossings read from them with their
-    ``score`` (:func:`~planetml_lib.evaluate.crossings.crossing_scores`)."""
-    post = trained.metadata.postprocessing
+def _postprocess(post, ds, probabilities):
+    """Regions after the validation-chosen post-processing ``post`` (a model's ``metadata.postprocessing``),
+    and the crossings read from them with their ``score`` (:func:`~planetml_lib.evaluate.crossings.crossing_scores`)."""
     regions = regions_from_probabilities(probabilities, post["class_weights"], post["prior_correction"],
                                          post["smooth_window"])
     orbit = ds["orbit"].values if "orbit" in ds.coords else None
@@ -506,7 +505,8 @@ def predict(trained, data):
             ds, note = _prepared(run, config)
             notes.append(note)
             if ds is not None:
-                run_regions, run_crossings = _postprocess(trained, ds, _probabilities(quiet, trained.model, scaler, ds))
+                run_regions, run_crossings = _postprocess(trained.metadata.postprocessing, ds,
+                                                         _probabilities(quiet, trained.model, scaler, ds))
                 times.append(ds["time"].values)
                 regions.append(run_regions.astype(np.int8))
                 crossings.append(run_crossings)
@@ -646,11 +646,8 @@ def evaluate(trained, data, allow_training_data=False):
 def scores_of(probabilities, postprocessing, ds, max_offset):
     """The tidy metrics of :func:`evaluate` for per-sample ``probabilities`` of the prepared series
     ``ds`` under ``postprocessing`` (``class_weights``, ``prior_correction``, ``smooth_window``)."""
-    post = postprocessing
-    regions = regions_from_probabilities(probabilities, post["class_weights"], post["prior_correction"],
-                                         post["smooth_window"])
-    crossings = extract_crossings(regions, ds["time"].values, orbit=ds["orbit"].values)
-    own = regions_from_probabilities(probabilities, post["class_weights"], 0.0, 1)
+    regions, crossings = _postprocess(postprocessing, ds, probabilities)
+    own = regions_from_probabilities(probabilities, postprocessing["class_weights"], 0.0, 1)
     truth, valid = ds[LABEL].values, ds[VALID].values
     return pd.concat([
         evaluate_multiclass(truth, own, list(REGIONS), valid=valid).assign(level="sample"),
