@@ -48,7 +48,12 @@ from planetml_lib.datasets import (
 )
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate import evaluate_multiclass
-from planetml_lib.evaluate.crossings import crossing_scores, evaluate_crossings, extract_crossings, smooth_regions
+from planetml_lib.evaluate.crossings import (
+    crossing_scores,
+    evaluate_crossings,
+    extract_crossings,
+    regions_from_probabilities,
+)
 from planetml_lib.io.catalogs import read_philpott
 from planetml_lib.io.messenger_csv import is_messenger_csv, read_messenger_csv
 from planetml_lib.io.orbit_stream import IN_MEMORY_SPAN, OrbitStream, iter_orbits, orbit_numbers
@@ -385,18 +390,6 @@ def fit_model(config, train_sets, val_set, epochs=None, test_set=None, pretraine
         training={"regime": config.training, **stages, "epochs_run": int(len(history)),
                   "best_epoch": int(history.attrs["best_epoch"])})
     return TrainedModel(model=model, config=config, metadata=metadata, history=history)
-
-
-def regions_from_probabilities(probabilities, class_weights, prior_correction, smooth_window):
-    """Per-sample regions: divide ``class_weights ** prior_correction`` out of the probabilities,
-    average them over ``smooth_window`` samples, take the most likely region (-1 in gaps).
-
-    Class-weighted cross-entropy lets the rare crossing classes win wherever they are
-    plausible, so crossing intervals come out wider than the true ones; a correction of 1
-    divides all of the weighting out (posteriors under the training class frequencies), 0 none.
-    """
-    scores = np.asarray(probabilities, dtype=float) / np.asarray(class_weights, dtype=float) ** prior_correction
-    return smooth_regions(scores, smooth_window)
 
 
 #: The validation scores a model keeps of its chosen post-processing.

@@ -78,6 +78,18 @@ def smooth_regions(pred, window):
     return np.where(known, np.argmax(np.nan_to_num(mean, nan=-np.inf), axis=1), UNKNOWN)
 
 
+def regions_from_probabilities(probabilities, class_weights, prior_correction, smooth_window):
+    """Per-sample regions: divide ``class_weights ** prior_correction`` out of the probabilities,
+    average them over ``smooth_window`` samples, take the most likely region (-1 in gaps).
+
+    Class-weighted cross-entropy lets rare classes (Mercury's boundary layers, Earth's foreshock) win
+    wherever they are plausible, so their intervals come out wider than the true ones; a correction of 1
+    divides all of the weighting out (posteriors under the training class frequencies), 0 none.
+    """
+    scores = np.asarray(probabilities, dtype=float) / np.asarray(class_weights, dtype=float) ** prior_correction
+    return smooth_regions(scores, smooth_window)
+
+
 def _runs(flags):
     """``(start, stop)`` index pairs of the runs of True in ``flags``."""
     edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
