@@ -5,6 +5,7 @@ A trained model folder stores the registry name and the constructor options
 without pickles.
 """
 
+from planetml_lib.models.causalcnn1d import CausalCNN1d
 from planetml_lib.models.cnnlstm import CNNLSTM
 from planetml_lib.models.convnet1d import ConvNet1d
 from planetml_lib.models.gan import DCGANDiscriminator, DCGANGenerator
@@ -17,6 +18,7 @@ MODELS = {
     "convnet1d": ConvNet1d,
     "resunetpp1d": ResUNetPP1d,
     "nguyen2019": NguyenCNN,
+    "causalcnn1d": CausalCNN1d,
     "cnnlstm": CNNLSTM,
     "spectranet1d": SpectraNet1d,
     "unet2d": UNet2d,
@@ -55,5 +57,5 @@ def create_model(name, **options):
     return MODELS[name](**options)
 
 
-__all__ = ["CNNLSTM", "MODELS", "ConvNet1d", "DCGANDiscriminator", "DCGANGenerator", "NguyenCNN", "ResUNetPP1d",
-           "SpectraNet1d", "UNet2d", "create_model"]
+__all__ = ["CNNLSTM", "MODELS", "CausalCNN1d", "ConvNet1d", "DCGANDiscriminator", "DCGANGenerator", "NguyenCNN",
+           "ResUNetPP1d", "SpectraNet1d", "UNet2d", "create_model"]
