@@ -17,9 +17,12 @@ _HOMES = {
     "detect_layout": "cdf",
     "download_cdaweb": "download",
     "download_messenger_mag": "download",
+    "parse_cef": "cef",
     "read_catalog": "export",
     "read_cdaweb": "cdf",
     "read_cdf": "cdf",
+    "read_cef": "cef",
+    "read_cluster": "cluster",
     "read_cluster_crossings": "catalogs",
     "read_icmecat": "catalogs",
     "read_messenger_mag": "pds",
@@ -29,6 +32,7 @@ _HOMES = {
     "read_solarwind_csv": "solarwind",
     "read_winslow": "catalogs",
     "write_catalog": "export",
+    "write_cef": "cef_writer",
 }
 
 __all__ = sorted(_HOMES)
