@@ -26,6 +26,7 @@ import xarray as xr
 from planetml_lib.errors import DataFormatError, PlanetMLError
 from planetml_lib.io.cdf import normalize_units, read_cdf
 from planetml_lib.io.cef import is_cef, parse_cef
+from planetml_lib.io.cef_writer import write_cef
 from planetml_lib.io.tables import error_reason
 
 #: Earth radius used for positions (km).
@@ -327,3 +328,28 @@ def read_cluster(paths: str | os.PathLike | Sequence[str | os.PathLike], cadence
         "cadence": cadence or "native",
     }
     return ds
+
+
+def _stack(ds, names):
+    """Variables ``names`` of ``ds`` as the columns of one (time, k) array."""
+    return np.column_stack([ds[name].values for name in names])
+
+
+def write_cluster_cef(ds, folder):
+    """Write a series in :data:`CLUSTER_VARIABLES` as the CSA products :func:`read_cluster` reads: FGM spin
+    resolution and CIS-HIA onboard moments of ``ds.attrs["spacecraft"]`` (C1-C4), CEF-2.0 each with its
+    ``.ceh`` header, in ``folder``; returns the two ``.cef`` paths. Positions go back to km, temperature stays MK."""
+    spacecraft = ds.attrs.get("spacecraft", "")
+    if not re.fullmatch(r"C[1-4]", str(spacecraft)):
+        raise PlanetMLError(f"write_cluster_cef: spacecraft must be C1-C4, got {spacecraft!r}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    time = ds["time"].values
+    field = {"time": time, "B_vec_xyz_gse": (_stack(ds, ("bx", "by", "bz")), "nT"), "B_mag": (ds["b_mag"].values, "nT"),
+             "sc_pos_xyz_gse": (_stack(ds, ("x_gse", "y_gse", "z_gse")) * R_E_KM, "km")}
+    moments = {"time": time, "density": (ds["density"].values, "particles cm^-3"),
+               "velocity_gse": (_stack(ds, ("vx", "vy", "vz")), "km s^-1"),
+               "temperature": (ds["temperature"].values, "MK")}
+    return [write_cef(values, folder / f"{dataset}__{pd.Timestamp(time[0]):%Y%m%d_%H%M%S}_V01.cef", dataset)
+            for dataset, values in ((f"{spacecraft}_CP_FGM_SPIN", field),
+                                    (f"{spacecraft}_CP_CIS-HIA_ONBOARD_MOMENTS", moments))]

@@ -567,7 +567,7 @@ def simulate_passes(settings: ClusterSimulation, starts: Sequence, seed: int, ca
         ds, crossings = simulate_pass(settings, start, seed, cadence, duration)
         parts.append(ds.assign_coords(pass_id=("time", np.full(ds.sizes["time"], k, np.int32))))
         tables.append(crossings.assign(pass_id=k))
-    merged = xr.concat(parts, dim="time", combine_attrs="drop")
+    merged = xr.concat(parts, dim="time", combine_attrs="override")
     merged.attrs = {key: parts[0].attrs[key] for key in ("spacecraft", "frame", "source", "family", "seed")}
     return merged, pd.concat(tables, ignore_index=True)
 

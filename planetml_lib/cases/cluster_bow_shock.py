@@ -1,0 +1,502 @@
+"""Earth's bow shock in Cluster data: a region classifier against the original causal CNN.
+
+Every minute of a Cluster spacecraft's field (FGM) and ion moments (CIS-HIA) lies in one of four
+regions: 0 solar wind, 1 foreshock, 2 magnetosheath, 3 magnetosphere. The region classifier
+(``convnet1d``) labels each minute; every change between upstream (solar wind or foreshock) and
+downstream (magnetosheath or magnetosphere) of its smoothed labels is a bow-shock crossing. The
+baseline is the original Europlanet pipeline's: a 7-layer causal CNN (``causalcnn1d``) regressing
+a "similarity to a crossing" curve whose peaks are the crossings (:meth:`Config.as_baseline`).
+Crossings are scored one to one within 1, 3 and 10 minutes.
+
+Data: no Cluster time series exist offline, so training, validation and test data are SIMULATED
+(:mod:`planetml_lib.simulate.cluster`: Cluster-like orbits, a bow shock that moves with the
+solar-wind pressure, Rankine-Hugoniot jumps, foreshock waves and magnetosheath turbulence), with
+pass dates drawn from the real Kruparova et al. (2019) crossing list's years. Splits by year,
+named in :class:`Config` before any training, and a family of generator settings that training
+never sees (``HELDOUT_FAMILY``), scored apart. Real Cluster Science Archive files (CEF-2.0 or
+CDF) a user gives are read by :func:`read_input` and scored against the real crossing list.
+Four-spacecraft timing of the crossings is in :mod:`planetml_lib.cases.cluster_timing`.
+"""
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from torch import nn
+
+from planetml_lib.cases import trained as _trained
+from planetml_lib.cases.base import Detection, Kind
+from planetml_lib.cases.kinds import check_options, data_provenance, data_records, guard_training_data
+from planetml_lib.cases.metadata import ModelMetadata
+from planetml_lib.cases.series_detection import VALID, input_windows, predict_series
+from planetml_lib.cases.trained import TrainedModel
+from planetml_lib.datasets import load_catalog, register_catalog
+from planetml_lib.errors import PlanetMLError
+from planetml_lib.evaluate import evaluate_multiclass
+from planetml_lib.evaluate.crossings import evaluate_crossings, regions_from_probabilities
+from planetml_lib.io.catalogs import read_cluster_crossings
+from planetml_lib.io.cluster import read_cluster, write_cluster_cef
+from planetml_lib.io.pds import as_paths
+from planetml_lib.models import create_model
+from planetml_lib.preprocess import DatasetScaler, to_windows
+from planetml_lib.preprocess.similarity import peaks_to_crossings, similarity_curve
+from planetml_lib.simulate.cluster import HELDOUT_FAMILY, REGIONS, TRAINING_FAMILY, pass_plan, simulate_passes
+from planetml_lib.train.loop import fit, seeded
+from planetml_lib.train.systems import class_weights_from_labels
+from planetml_lib.viz.regions import plot_regions
+
+NAME = "cluster_bow_shock"
+TITLE = "Earth's bow shock in Cluster FGM and CIS-HIA data: region classifier vs. the original causal CNN"
+KIND = Kind.INTERVAL_EVENTS
+METRIC_LEVELS = ("sample", "crossing_1min", "crossing_3min", "crossing_10min")  # the ``level`` column of evaluate()
+LABEL = "region"
+TARGET = "similarity"
+CROSSING = "bow_shock"
+UPSTREAM = (0, 1)  # solar wind and foreshock: the bow shock separates them from the rest
+SHIPPED_MODELS = {}
+MODELS = ("convnet1d", "causalcnn1d")  # the region classifier, the original pipeline's baseline
+CATALOGUE = "cluster_crossings"
+SIMULATION = ("Cluster field and ion moments simulated by planetml_lib.simulate.cluster (a bow shock moving with "
+              "the solar-wind pressure, Rankine-Hugoniot jumps, foreshock waves, magnetosheath turbulence)")
+
+register_catalog(CATALOGUE, "cluster/cluster_bowshock_crossings_2001_2014.txt.xz",
+                 "Cluster 1-4 bow-shock crossings, 1,942 each, 2001-2014 (Kruparova et al. 2019)",
+                 read_cluster_crossings)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of the Cluster bow-shock case; override with ``dataclasses.replace``.
+
+    The splits are years of SIMULATED passes of Cluster 1 (the reference spacecraft), named here
+    before any model was trained, plus the held-out generator family (``heldout_family``) on the
+    test years.
+    """
+
+    model: str = "convnet1d"                      # the region classifier; "causalcnn1d": the original baseline
+    train_years: tuple = (2001, 2002, 2005, 2006, 2007, 2008, 2011, 2012)
+    validation_years: tuple = (2003, 2009)
+    test_years: tuple = (2004, 2010, 2013)
+    n_train_passes: int = 240                     # passes over the years of a split, as many a year as the
+    n_validation_passes: int = 60                 # real list has crossings (simulate.cluster.pass_plan)
+    n_test_passes: int = 90
+    n_heldout_passes: int = 60                    # test years, generator family never trained on
+    pass_duration: str = "12h"
+    cadence: str = "60s"                          # the original pipeline's 1-minute resampling
+    seed: int = 0                                 # simulation and training
+    variables: tuple = ("bx", "by", "bz", "b_mag", "b_mag_std", "density", "speed", "temperature")
+    log_variables: tuple = ("b_mag", "b_mag_std", "density", "temperature")
+    fluctuation_samples: int = 5                  # rolling std of |B| over this many samples (foreshock waves)
+    window: int = 256                             # samples per training window (about 4 h)
+    stride: int = 64
+    model_options: dict = field(default_factory=lambda: {"width": 32, "depth": 4, "kernel_size": 9})
+    epochs: int = 20
+    batch_size: int = 32
+    lr: float = 1e-3
+    patience: int = 4
+    smooth_windows: tuple = (1, 3, 5, 9)          # region classifier: probability smoothing tried on validation
+    similarity_half_width: str = "5min"           # baseline: width of the similarity target's triangle
+    peak_heights: tuple = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)  # baseline: peak thresholds tried on validation
+    peak_shifts: tuple = (0, 1, 2, 3)             # baseline: samples its causal peaks are moved back, likewise
+    min_separation: str = "2min"                  # baseline: closer peaks are one crossing
+    max_offsets: tuple = ("1min", "3min", "10min")  # crossings are scored as found within each of these
+    choose_on: str = "3min"                       # post-processing chosen by crossing F1 within this
+    progress: bool = True
+
+    @classmethod
+    def fast(cls):
+        """A tiny model on a few simulated passes: seconds, for tests and notebooks."""
+        return cls(n_train_passes=8, n_validation_passes=2, n_test_passes=3, n_heldout_passes=3,
+                   window=128, stride=64, model_options={"width": 8, "depth": 2, "kernel_size": 5}, epochs=1,
+                   smooth_windows=(1, 3), peak_heights=(0.3,), peak_shifts=(0, 1), progress=False)
+
+    def as_baseline(self):
+        """These settings for the original pipeline's causal CNN: 7 causal layers regressing the
+        similarity to a crossing, whose peaks are the crossings."""
+        return dataclasses.replace(self, model="causalcnn1d", model_options={"width": 32, "depth": 7})
+
+
+def real_crossings(spacecraft=None):
+    """The real Kruparova et al. (2019) crossings (events, ``spacecraft`` C1-C4), of one spacecraft if given."""
+    crossings = load_catalog(CATALOGUE)
+    if spacecraft is None:
+        return crossings
+    return crossings[crossings["spacecraft"] == spacecraft].reset_index(drop=True)
+
+
+def pass_plans(config):
+    """``{split: pass plan}`` of the simulated splits, each drawn over its own years with its own seed."""
+    real = real_crossings()
+    splits = {"train": (config.train_years, config.n_train_passes),
+              "validation": (config.validation_years, config.n_validation_passes),
+              "test": (config.test_years, config.n_test_passes),
+              "test_heldout_family": (config.test_years, config.n_heldout_passes)}
+    return {name: pass_plan(real, list(years), n, seed=config.seed * 1000 + k)
+            for k, (name, (years, n)) in enumerate(splits.items())}
+
+
+def crossing_series(crossings, time, cadence):
+    """The true crossings on the model's grid: for each sample, how many crossings fall in its bin
+    ``[t, t + cadence)`` (``n_crossings``) and their mean offset from ``t`` in seconds
+    (``crossing_offset_s``, NaN without one); :func:`reference_crossings` reads them back."""
+    step = pd.Timedelta(cadence)
+    times = pd.DatetimeIndex(crossings["start"])
+    bins = np.searchsorted(time, times.floor(step).to_numpy(time.dtype))
+    inside = (bins < len(time)) & (time[np.minimum(bins, len(time) - 1)] == times.floor(step).to_numpy(time.dtype))
+    counts = np.bincount(bins[inside], minlength=len(time)).astype(float)
+    offsets = np.bincount(bins[inside], weights=(times - times.floor(step)).total_seconds()[inside],
+                          minlength=len(time))
+    with np.errstate(invalid="ignore"):
+        return counts, np.where(counts > 0, offsets / counts, np.nan)
+
+
+def simulate_split(config, plan, family, seed):
+    """Cluster 1's SIMULATED passes of ``plan`` under generator ``family``, prepared for the model, with
+    their labels: ``region``, the baseline's ``similarity`` target and the true crossings
+    (:func:`crossing_series`). Passes are numbered by the ``orbit`` coordinate."""
+    ds, crossings = simulate_passes(family, plan["start"].tolist(), seed, cadence=config.cadence,
+                                    duration=config.pass_duration, progress=config.progress)
+    c1 = ds.sel(spacecraft="C1", drop=True)
+    attrs = {**ds.attrs, "spacecraft": "C1"}
+    shocks = crossings[(crossings["spacecraft"] == "C1") & (crossings["label"] == CROSSING)]
+    parts = []
+    for orbit, part in c1.groupby("pass_id"):
+        prepared = prepare(part.drop_vars("pass_id").assign_attrs(attrs), config)
+        time = prepared["time"].values
+        true = shocks[shocks["pass_id"] == orbit]
+        counts, offsets = crossing_series(true, time, config.cadence)
+        similarity = similarity_curve(time, true["start"].to_numpy(), config.similarity_half_width)
+        parts.append(prepared.assign(
+            n_crossings=("time", counts, {"units": "1", "long_name": "true bow-shock crossings in the bin"}),
+            crossing_offset_s=("time", offsets, {"units": "s", "long_name": "mean crossing time after the bin start"}),
+            **{TARGET: ("time", similarity, {"units": "1", "long_name": "similarity to a crossing (baseline target)"})},
+        ).assign_coords(orbit=("time", np.full(len(time), int(orbit)))))
+    return xr.concat(parts, "time", combine_attrs="override")
+
+
+def load_data(config):
+    """SIMULATED splits by year (``train``, ``validation``, ``test``) under the training generator family,
+    and ``test_heldout_family``: the test years under the family training never sees."""
+    if config.model not in MODELS:
+        raise PlanetMLError(f"model {config.model!r}: choose one of {', '.join(MODELS)}")
+    plans = pass_plans(config)
+    return {name: simulate_split(config, plan, HELDOUT_FAMILY if name == "test_heldout_family" else TRAINING_FAMILY,
+                                 config.seed * 1000 + k)
+            for k, (name, plan) in enumerate(plans.items())}
+
+
+#: Field and moments the model reads (the features come from them).
+MEASURED = ("bx", "by", "bz", "b_mag", "density", "vx", "vy", "vz", "temperature")
+
+
+def add_features(ds, config):
+    """Flow speed and the rolling standard deviation of |B| (foreshock waves and magnetosheath turbulence)."""
+    speed = np.sqrt(ds["vx"] ** 2 + ds["vy"] ** 2 + ds["vz"] ** 2).assign_attrs(units="km/s")
+    spread = ds["b_mag"].rolling(time=config.fluctuation_samples, center=True, min_periods=2).std()
+    return ds.assign(speed=speed, b_mag_std=spread.assign_attrs(units="nT"))
+
+
+def prepare(ds, config):
+    """One pass or file on the model's grid, with the features and ``valid``.
+
+    Samples are averaged in bins of ``config.cadence`` centred on the grid points (so data already at
+    that cadence are kept as they are, and finer data become centred means); empty bins stay NaN and
+    ``valid`` is False where any input is missing. A ``region`` label keeps the first label of each bin.
+    """
+    missing = [name for name in MEASURED if name not in ds]
+    if missing:
+        raise PlanetMLError(f"{ds.attrs.get('source', 'the data')}: lacks {missing}; the model needs the FGM field "
+                            "and the CIS-HIA moments (density, velocity, temperature)")
+    if ds.sizes["time"] < 2:
+        raise PlanetMLError(f"{ds.attrs.get('source', 'the data')}: holds {ds.sizes['time']} sample(s); give at "
+                            "least two")
+    step = pd.Timedelta(config.cadence)
+    table = ds[list(MEASURED)].reset_coords(drop=True).to_dataframe()
+    bins = table.resample(step, offset=-step / 2)
+    means = bins.mean()
+    if LABEL in ds:
+        means[LABEL] = ds[LABEL].reset_coords(drop=True).to_series().astype(float).resample(step, offset=-step / 2
+                                                                                             ).first()
+    means.index = (means.index + step / 2).rename("time")
+    prepared = xr.Dataset.from_dataframe(means).assign_attrs({**ds.attrs, "cadence": config.cadence})
+    for name in prepared.data_vars:
+        prepared[name].attrs = ds[name].attrs
+    prepared = add_features(prepared, config)
+    valid = np.all([np.isfinite(prepared[name].values) for name in config.variables], axis=0)
+    return prepared.assign({VALID: ("time", valid)})
+
+
+def prepare_for_model(ds, config):
+    """``ds`` as the model needs it: as it is if already prepared, else :func:`prepare`."""
+    return ds if VALID in ds else prepare(ds, config)
+
+
+def is_classifier(config):
+    """Whether ``config`` trains the region classifier (else the similarity-regression baseline)."""
+    return config.model == "convnet1d"
+
+
+def model_options(config):
+    """All keywords of the network: one input channel per variable plus ``valid``; four regions or one similarity."""
+    return {"in_channels": len(config.variables) + 1, "n_classes": len(REGIONS) if is_classifier(config) else 1,
+            **config.model_options}
+
+
+def build_model(config):
+    """The untrained network described by ``config``."""
+    return create_model(config.model, **model_options(config))
+
+
+def _parts(ds):
+    """``ds`` pass by pass (its ``orbit`` coordinate), or whole."""
+    return [part for _, part in ds.groupby("orbit")] if "orbit" in ds.coords else [ds]
+
+
+def _pairs(config, ds, scaler):
+    """Input windows and their targets (regions, or the similarity), cut within each pass."""
+    target = LABEL if is_classifier(config) else TARGET
+    X, y = [], []
+    for part in _parts(ds):
+        X.append(input_windows(part, scaler, config.variables, config.window, config.stride)[0])
+        y.append(to_windows(part[[target]].fillna(0), [target], config.window, config.stride, fill_value=0.0)[0])
+    X, y = np.concatenate(X), np.concatenate(y)
+    return (X, y[:, 0].astype("int64")) if is_classifier(config) else (X, y.astype("float32"))
+
+
+def _loss(config, y):
+    """Class-weighted cross-entropy for the regions, binary cross-entropy on the similarity; and the class weights."""
+    if not is_classifier(config):
+        return nn.BCEWithLogitsLoss(), None
+    weights = class_weights_from_labels(y, len(REGIONS))
+    return nn.CrossEntropyLoss(weight=weights), weights.tolist()
+
+
+def train(config, data):
+    """Fit the network on the training passes with early stopping on the validation passes, and choose its
+    post-processing on the validation passes (:func:`choose_postprocessing`)."""
+    scaler = DatasetScaler(variables=list(config.variables), method="robust",
+                           log_variables=list(config.log_variables)).fit(data["train"])
+    with seeded(config.seed):
+        model = build_model(config)
+    X, y = _pairs(config, data["train"], scaler)
+    loss, class_weights = _loss(config, y)
+    history = fit(model, (X, y), _pairs(config, data["validation"], scaler), loss, epochs=config.epochs,
+                  lr=config.lr, batch_size=config.batch_size, patience=config.patience, seed=config.seed,
+                  progress=config.progress)
+    probabilities = _probabilities(config, model, scaler, data["validation"])
+    chosen, grid = choose_postprocessing(config, probabilities, class_weights, data["validation"])
+    validation_scores = chosen.pop("validation")
+    metadata = ModelMetadata.of(
+        NAME, KIND, config, model_options(config), simulation=SIMULATION,
+        inputs={"variables": list(config.variables), "units": {v: data["train"][v].attrs.get("units", "")
+                                                               for v in config.variables},
+                "cadence": config.cadence, "window": config.window,
+                "class_names": list(REGIONS) if is_classifier(config) else [TARGET]},
+        data=data_records(KIND, {name: data[name] for name in ("train", "validation", "test") if name in data}),
+        normalisation=scaler.get_state(),
+        postprocessing={"class_weights": class_weights, **chosen},
+        postprocessing_chosen_on={"what": "validation passes (SIMULATED)", "grid": grid.to_dict(orient="records")},
+        metrics={"validation": validation_scores},
+        training={"epochs_run": int(len(history)), "best_epoch": int(history.attrs["best_epoch"])})
+    return TrainedModel(model=model, config=config, metadata=metadata, history=history)
+
+
+def _probabilities(config, model, scaler, ds):
+    """Per-sample outputs ``(n_times, n_outputs)`` pass by pass: region probabilities or the similarity; NaN in gaps."""
+    outputs = []
+    for part in _parts(ds):
+        values = predict_series(model, part, scaler, config.variables, config.window,
+                                activation="softmax" if is_classifier(config) else "sigmoid",
+                                batch_size=config.batch_size)
+        values[~part[VALID].values] = np.nan
+        outputs.append(values)
+    return np.concatenate(outputs)
+
+
+def predict_proba(trained, ds):
+    """Per-sample outputs of a prepared series (region probabilities, or the baseline's similarity); NaN in gaps."""
+    scaler = DatasetScaler.from_state(trained.metadata.normalisation)
+    return _probabilities(trained.config, trained.model, scaler, ds)
+
+
+def regions_to_crossings(regions, time, orbit=None, upstream=UPSTREAM):
+    """Bow-shock crossings where labels change between upstream (``upstream`` regions) and downstream.
+
+    Gaps (``-1``) are skipped: a change across a gap is one crossing at the middle of the gap. Each
+    crossing lies half-way between the last sample on one side and the first on the other; its
+    ``direction`` is "inbound" (into the magnetosheath) or "outbound". Changes between passes (a new
+    ``orbit``) are no crossings.
+    """
+    regions, time = np.asarray(regions), np.asarray(time, dtype="datetime64[ns]")
+    known = np.flatnonzero(regions >= 0)
+    side = np.isin(regions[known], upstream)
+    change = np.flatnonzero(side[1:] != side[:-1])
+    if orbit is not None:
+        orbit = np.asarray(orbit)[known]
+        change = change[orbit[change] == orbit[change + 1]]
+    before, after = time[known[change]], time[known[change + 1]]
+    crossing = before + (after - before) / 2
+    return pd.DataFrame({"start": crossing, "end": crossing, "label": CROSSING,
+                         "direction": np.where(side[change], "inbound", "outbound")})
+
+
+def _classifier_crossings(post, ds, probabilities):
+    """Regions after the chosen post-processing and the crossings read from them, scored by how
+    sharply the upstream probability changes across each."""
+    regions = regions_from_probabilities(probabilities, post["class_weights"], post["prior_correction"],
+                                         post["smooth_window"])
+    orbit = ds["orbit"].values if "orbit" in ds.coords else None
+    crossings = regions_to_crossings(regions, ds["time"].values, orbit)
+    upstream = pd.Series(np.nansum(probabilities[:, list(UPSTREAM)], axis=1), index=ds["time"].values)
+    rolled = upstream.rolling(3, center=True, min_periods=1)
+    sharpness = (rolled.max() - rolled.min()).reindex(crossings["start"], method="nearest")
+    return regions, crossings.assign(score=sharpness.to_numpy())
+
+
+def _baseline_crossings(post, ds, similarity, cadence):
+    """Peaks of the similarity (``post``: threshold ``height`` and ``shift`` in samples, moved back: a
+    causal model sees a crossing only after it) as crossings."""
+    time = ds["time"].values - post["shift"] * pd.Timedelta(cadence).to_timedelta64()
+    return peaks_to_crossings(similarity[:, 0], time, post["height"], min_separation=post["min_separation"],
+                              valid=ds[VALID].values, label=CROSSING)
+
+
+def postprocess(trained, ds, probabilities):
+    """``(regions or None, crossings)`` of a model's outputs on the prepared series ``ds``."""
+    post = trained.metadata.postprocessing
+    if is_classifier(trained.config):
+        return _classifier_crossings(post, ds, probabilities)
+    return None, _baseline_crossings(post, ds, probabilities, trained.config.cadence)
+
+
+def _candidates(config, class_weights):
+    """The post-processing settings tried on validation."""
+    if is_classifier(config):
+        return [{"prior_correction": float(p), "smooth_window": int(w)} for p in (0.0, 0.5, 1.0)
+                for w in config.smooth_windows]
+    return [{"height": float(h), "shift": int(s), "min_separation": config.min_separation}
+            for h in config.peak_heights for s in config.peak_shifts]
+
+
+def choose_postprocessing(config, probabilities, class_weights, validation):
+    """The candidate (:func:`_candidates`) with the highest crossing F1 within ``config.choose_on`` on the
+    validation passes, then the smallest median timing error. Returns ``(chosen, grid)``."""
+    truth = reference_crossings(validation)
+    candidates, rows = _candidates(config, class_weights), []
+    for candidate in candidates:
+        post = {"class_weights": class_weights, **candidate}
+        if is_classifier(config):
+            _, crossings = _classifier_crossings(post, validation, probabilities)
+        else:
+            crossings = _baseline_crossings(post, validation, probabilities, config.cadence)
+        scores = evaluate_crossings(crossings, truth, max_offset=config.choose_on)
+        overall = scores[scores["class"] == "all"].set_index("metric")["value"]
+        rows.append({**candidate, "F1": float(overall["F1"]), "recall": float(overall["detection_rate"]),
+                     "precision": float(overall["precision"]),
+                     "abs_error_s": float(overall["centre_abs_error_s_median"])})
+    grid = pd.DataFrame(rows)
+    best = grid.sort_values(["F1", "abs_error_s"], ascending=[False, True], kind="stable").index[0]
+    chosen = {**candidates[best], "validation": {key: float(grid.at[best, key])
+                                                 for key in ("F1", "recall", "precision", "abs_error_s")}}
+    return chosen, grid
+
+
+def load_trained(folder=None):
+    """Load a Cluster bow-shock model folder; None loads the shipped model."""
+    return _trained.load_trained(folder, sys.modules[__name__])
+
+
+def read_input(paths, **options):
+    """Read Cluster Science Archive files of one spacecraft (FGM and CIS-HIA moments, CEF-2.0 or CDF) at their
+    own resolution (:func:`~planetml_lib.io.cluster.read_cluster`); :func:`predict` averages them."""
+    check_options(options, KIND)
+    return read_cluster(as_paths(paths), cadence=None)
+
+
+def example_input(folder):
+    """Write one SIMULATED 12-hour pass of Cluster 1 at 4 s as CSA CEF-2.0 files (FGM spin resolution and
+    CIS-HIA onboard moments, each with its ``.ceh`` header) into ``folder``; return their paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    plan = pass_plan(real_crossings(), [2004], 1, seed=7)
+    ds, _ = simulate_passes(TRAINING_FAMILY, plan["start"].tolist(), 7, cadence="4s")
+    c1 = ds.sel(spacecraft="C1", drop=True).drop_vars(["pass_id", "region"], errors="ignore")
+    return write_cluster_cef(c1.assign_attrs(spacecraft="C1"), folder)
+
+
+def predict(trained, data):
+    """A :class:`Detection`: per-sample regions (int8, -1 in gaps) of the region classifier, or the baseline's
+    similarity (float, NaN in gaps), on the input's own times (each sample takes the value of the model-grid
+    bin it falls in), and the bow-shock crossings (events with ``direction`` and ``score``)."""
+    config = trained.config
+    ds = prepare_for_model(data, config)
+    probabilities = predict_proba(trained, ds)
+    regions, crossings = postprocess(trained, ds, probabilities)
+    if regions is None:
+        values = xr.DataArray(probabilities[:, 0], coords={"time": ds["time"].values}, dims="time", name=TARGET)
+    else:
+        values = xr.DataArray(regions.astype(float), coords={"time": ds["time"].values}, dims="time",
+                              name="predicted_region")
+    values = values.reindex(time=data["time"].values, method="nearest", tolerance=pd.Timedelta(config.cadence) / 2)
+    if regions is not None:
+        values = values.fillna(-1).astype(np.int8)
+    return Detection(values, crossings.sort_values("start", kind="stable", ignore_index=True))
+
+
+def reference_crossings(ds):
+    """The true bow-shock crossings of a prepared series: of a simulation, from its ``n_crossings`` and
+    ``crossing_offset_s``; of real data, the real list's crossings by the same spacecraft in its time range."""
+    if "n_crossings" in ds:
+        counts = np.nan_to_num(ds["n_crossings"].values).astype(int)
+        rows = np.repeat(np.arange(len(counts)), counts)
+        times = ds["time"].values[rows] + (ds["crossing_offset_s"].values[rows] * 1e9).astype("timedelta64[ns]")
+        return pd.DataFrame({"start": times, "end": times, "label": CROSSING})
+    crossings = real_crossings(ds.attrs.get("spacecraft"))
+    time = ds["time"].values
+    inside = (crossings["start"] >= time[0]) & (crossings["start"] <= time[-1])
+    return crossings.loc[inside, ["start", "end", "label"]].reset_index(drop=True)
+
+
+def scores_of(trained, ds, probabilities):
+    """Tidy metrics of a model's outputs on the prepared series ``ds``: per-sample regions (level "sample",
+    region classifier only) and crossings found within each of ``config.max_offsets`` (levels "crossing_<offset>")."""
+    regions, crossings = postprocess(trained, ds, probabilities)
+    truth = reference_crossings(ds)
+    tables = [evaluate_crossings(crossings, truth, max_offset=offset).assign(level=f"crossing_{offset}")
+              for offset in trained.config.max_offsets]
+    if regions is not None and LABEL in ds:
+        tables.insert(0, evaluate_multiclass(ds[LABEL].values, regions, list(REGIONS),
+                                             valid=ds[VALID].values).assign(level="sample"))
+    return pd.concat(tables, ignore_index=True)
+
+
+def evaluate(trained, data, allow_training_data=False):
+    """Tidy metrics (:func:`scores_of`); refuses passes inside the model's training data unless
+    ``allow_training_data``; the ``data`` column says what they are ("held-out", "validation", "training")."""
+    role = guard_training_data(trained.metadata, data, allow_training_data)
+    ds = prepare_for_model(data, trained.config)
+    return scores_of(trained, ds, predict_proba(trained, ds)).assign(data=role)
+
+
+REGION_COLOURS = ("#9ecae1", "#6a51a3", "#fdae6b", "#2ca02c")
+
+
+def plot_results(trained, data):
+    """Field above bars of the true and predicted regions (region classifier) or the field alone (baseline),
+    with the true and predicted crossings marked; the title says whether the data are real or SIMULATED."""
+    ds = prepare_for_model(data, trained.config)
+    values, crossings = predict(trained, ds)
+    predicted = values.values if is_classifier(trained.config) else None
+    fig = plot_regions(ds, predicted, names=REGIONS, colours=REGION_COLOURS, frame="GSE",
+                       title=f"Cluster {ds.attrs.get('spacecraft', '')}, {data_provenance(KIND, ds)} data: true "
+                             "crossings (black), predicted (red dashed)")
+    field_ax = fig.axes[0]
+    for time in reference_crossings(ds)["start"]:
+        field_ax.axvline(time, color="k", lw=0.8)
+    for time in crossings["start"]:
+        field_ax.axvline(time, color="r", lw=0.8, ls="--")
+    return fig

@@ -1,0 +1,125 @@
+"""Cluster bow-shock case: splits by year, the true crossings on the model grid, crossings from regions,
+the baseline's read-out, CSA files in and crossings out (the CLI), the real list as reference,
+four-spacecraft timing on a simulated pass."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planetml_lib.cases import cluster_bow_shock as case
+from planetml_lib.cases import cluster_timing as timing
+from planetml_lib.cli import main
+from planetml_lib.errors import PlanetMLError
+from planetml_lib.simulate.cluster import HELDOUT_FAMILY, TRAINING_FAMILY, simulate_pass
+from planetml_lib.testing import assert_events_contract
+
+MMS = Path(__file__).parent / "data" / "mms1_fgm_brst_l2_20151016_130524.cdf"
+
+
+@pytest.fixture
+def run(fast_case):
+    return fast_case("cluster_bow_shock")
+
+
+def test_splits_are_the_named_years_and_the_heldout_family(run):
+    config = run.trained.config
+    years = {name: set(pd.DatetimeIndex(ds["time"].values).year) for name, ds in run.data.items()}
+    assert years["train"] <= set(config.train_years)
+    assert years["validation"] <= set(config.validation_years)
+    assert years["test"] <= set(config.test_years) and years["test_heldout_family"] <= set(config.test_years)
+    assert not set(config.train_years) & set(config.validation_years + config.test_years)
+    assert {run.data[name].attrs["family"] for name in ("train", "validation", "test")} == {TRAINING_FAMILY.family}
+    assert run.data["test_heldout_family"].attrs["family"] == HELDOUT_FAMILY.family != TRAINING_FAMILY.family
+
+
+def test_true_crossings_survive_the_model_grid():
+    config = case.Config.fast()
+    ds, crossings = simulate_pass(TRAINING_FAMILY, pd.Timestamp("2004-02-10"), 3, cadence=config.cadence)
+    prepared = case.prepare(ds.sel(spacecraft="C1", drop=True).assign_attrs(spacecraft="C1"), config)
+    true = crossings[(crossings["spacecraft"] == "C1") & (crossings["label"] == "bow_shock")]
+    counts, offsets = case.crossing_series(true, prepared["time"].values, config.cadence)
+    back = case.reference_crossings(prepared.assign(n_crossings=("time", counts), crossing_offset_s=("time", offsets)))
+    assert len(true) > 0
+    np.testing.assert_array_equal(np.sort(back["start"].to_numpy()), np.sort(true["start"].to_numpy()))
+
+
+def test_crossings_are_changes_between_upstream_and_downstream():
+    time = pd.date_range("2004-01-01", periods=9, freq="60s").to_numpy()
+    regions = np.array([0, 1, 2, 2, -1, 3, 0, 2, 2])
+    orbit = np.array([0, 0, 0, 0, 0, 0, 0, 1, 1])
+    crossings = case.regions_to_crossings(regions, time, orbit)
+    assert crossings["direction"].tolist() == ["inbound", "outbound"]   # 1 -> 2, then 3 -> 0; 0 -> 2 starts a new pass
+    assert crossings["start"].tolist() == [pd.Timestamp("2004-01-01 00:01:30"), pd.Timestamp("2004-01-01 00:05:30")]
+    across_gap = case.regions_to_crossings(np.array([0, -1, -1, 2]), time[:4])
+    assert across_gap["start"].tolist() == [pd.Timestamp("2004-01-01 00:01:30")]  # the middle of the gap
+
+
+def test_postprocessing_is_chosen_on_validation_from_the_config_grid(run):
+    post = run.trained.metadata.postprocessing
+    config = run.trained.config
+    assert post["smooth_window"] in config.smooth_windows
+    assert run.trained.metadata.postprocessing_chosen_on["what"].startswith("validation")
+    assert len(run.trained.metadata.postprocessing_chosen_on["grid"]) == 3 * len(config.smooth_windows)
+    assert run.trained.metadata.simulated
+
+
+def test_baseline_regresses_the_similarity_and_its_peaks_are_crossings(run):
+    config = dataclasses.replace(run.trained.config.as_baseline(), model_options={"width": 4, "depth": 3})
+    baseline = case.train(config, run.data)
+    values, crossings = case.predict(baseline, run.data["test"])
+    assert values.name == case.TARGET and np.nanmax(values.values) <= 1
+    assert_events_contract(crossings)
+    assert baseline.metadata.postprocessing["height"] in config.peak_heights
+    levels = set(case.evaluate(baseline, run.data["test"])["level"])
+    assert levels == {"crossing_1min", "crossing_3min", "crossing_10min"}
+
+
+def test_a_later_shift_moves_baseline_crossings_back(run):
+    ds = run.data["validation"]
+    similarity = ds[case.TARGET].values[:, None]
+    post = {"height": 0.5, "min_separation": "2min"}
+    plain = case._baseline_crossings({**post, "shift": 0}, ds, similarity, "60s")
+    moved = case._baseline_crossings({**post, "shift": 2}, ds, similarity, "60s")
+    assert len(plain) > 0
+    assert (plain["start"] - moved["start"] == pd.Timedelta("2min")).all()
+
+
+def test_csa_files_in_crossings_out_through_the_cli(run, tmp_path, capsys):
+    files = case.example_input(tmp_path / "csa")
+    assert sorted(p.suffix for p in files) == [".cef", ".cef"]
+    assert all(p.with_name(p.name.split("__")[0].replace("_CP_", "_CH_") + ".ceh").exists() for p in files)
+    output = tmp_path / "crossings.csv"
+    assert main(["predict", "cluster", "--model", str(run.folder), "--input", *map(str, files),
+                 "--output", str(output)]) == 0
+    assert output.read_text().startswith("start,end,label")
+    assert "events written" in capsys.readouterr().out
+
+
+def test_field_only_input_is_refused_in_one_line(run):
+    ds = case.read_input([MMS])
+    with pytest.raises(PlanetMLError, match=r"lacks \['density'.*CIS-HIA moments"):
+        case.predict(run.trained, ds)
+
+
+def test_real_input_is_scored_against_the_real_crossing_list():
+    real = case.real_crossings("C3")
+    first = real["start"].iloc[0]
+    time = pd.date_range(first - pd.Timedelta("2h"), first + pd.Timedelta("2h"), freq="60s")
+    ds = pd.DataFrame(index=time).to_xarray().rename({"index": "time"}).assign_attrs(spacecraft="C3")
+    reference = case.reference_crossings(ds)
+    assert len(reference) >= 1 and reference["start"].iloc[0] == first
+    assert set(case.real_crossings()["spacecraft"]) == {"C1", "C2", "C3", "C4"}
+    assert len(case.real_crossings("C1")) == 1942
+
+
+def test_timing_recovers_the_simulated_shock_normal():
+    ds, crossings = simulate_pass(TRAINING_FAMILY, pd.Timestamp("2004-02-10"), 11, cadence="4s")
+    groups = timing.crossing_groups(crossings)
+    table = timing.timing_table(ds, groups)
+    assert len(groups) > 0 and len(table) > 0
+    summary = timing.summarise_timing(table)
+    assert summary["timing_error_deg_median"] < 30
+    assert summary["n_solved"] <= summary["n_anchors"]
