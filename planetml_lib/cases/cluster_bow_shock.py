@@ -30,7 +30,7 @@ from torch import nn
 
 from planetml_lib.cases import trained as _trained
 from planetml_lib.cases.base import Detection, Kind
-from planetml_lib.cases.kinds import check_options, data_provenance, data_records, guard_training_data
+from planetml_lib.cases.kinds import check_options, data_provenance, data_records, guard_training_data, write_output
 from planetml_lib.cases.metadata import ModelMetadata
 from planetml_lib.cases.series_detection import VALID, input_windows, predict_series
 from planetml_lib.cases.trained import TrainedModel
@@ -500,3 +500,6 @@ def plot_results(trained, data):
     for time in crossings["start"]:
         field_ax.axvline(time, color="r", lw=0.8, ls="--")
     return fig
+
+
+__all__ = ["write_output"]
