@@ -204,3 +204,12 @@ def test_speed():
     tic = time.perf_counter()
     cl.simulate_pass(cl.TRAINING_FAMILY, START, seed=6)
     assert time.perf_counter() - tic < 0.5
+
+
+def test_pass_plan_keeps_every_pass_inside_its_year_even_where_the_list_is_thin():
+    real = read_cluster_crossings(REAL)
+    plan = cl.pass_plan(real, [2005, 2009], 80, seed=1)  # 2009: 21 listed crossings, too few to centre 80 * 21/309 passes on
+    end = plan["start"] + pd.Timedelta("12h")
+    assert (plan["start"].dt.year == plan["year"]).all() and (end.dt.year == plan["year"]).all()
+    assert plan["start"].dt.month.isin(real["start"].dt.month.unique()).all()  # the dayside seasons of the list
+    assert (plan["start"].diff().dropna() >= pd.Timedelta("12h")).all()

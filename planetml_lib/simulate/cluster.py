@@ -590,7 +590,8 @@ def pass_plan(real_crossings: pd.DataFrame, years: Sequence[int], n_passes: int,
     The passes are shared among ``years`` in proportion to the list's reference-spacecraft (C1)
     crossings per year, at least one a year; each pass is centred (within +-25 % of ``duration``)
     on a real crossing of its year picked at random (for a year without crossings, a crossing of
-    another year moved to it), and passes never overlap.
+    another year moved to it; once those are taken up, on a random time of the year's January-May or
+    December), and passes never overlap and never leave their year.
 
     Parameters
     ----------
@@ -635,10 +636,16 @@ def pass_plan(real_crossings: pd.DataFrame, years: Sequence[int], n_passes: int,
 
 
 def _free_start(rng, pool: pd.DatetimeIndex, length: pd.Timedelta, taken: list) -> pd.Timestamp:
-    """A start placing a pass of ``length`` around a random time of ``pool``, overlapping no start in ``taken``."""
-    for _ in range(200):
-        start = (pool[rng.integers(len(pool))] - length * rng.uniform(0.25, 0.75)).floor("min")
-        if all(abs(start - other) >= length for other in taken):
+    """A start placing a pass of ``length`` around a random time of ``pool``, overlapping no start in ``taken``;
+    once the times of ``pool`` are taken up, around a random time of the same year's January-May or December
+    (the dayside season: a year with few listed crossings still had its passes through the shock region)."""
+    hours = pd.date_range(f"{pool[0].year}-01-01", f"{pool[0].year}-12-31", freq="h")
+    season = hours[(hours.month <= 5) | (hours.month == 12)]
+    for attempt in range(400):
+        centres = pool if attempt < 200 else season
+        start = (centres[rng.integers(len(centres))] - length * rng.uniform(0.25, 0.75)).floor("min")
+        inside = start.year == (start + length).year == pool[0].year  # passes stay inside their year
+        if inside and all(abs(start - other) >= length for other in taken):
             return start
     raise PlanetMLError("cannot place another pass without overlap: ask for fewer passes or shorter ones")
 
