@@ -89,13 +89,15 @@ def test_a_later_shift_moves_baseline_crossings_back(run):
 
 def test_csa_files_in_crossings_out_through_the_cli(run, tmp_path, capsys):
     files = case.example_input(tmp_path / "csa")
-    assert sorted(p.suffix for p in files) == [".cef", ".cef"]
-    assert all(p.with_name(p.name.split("__")[0].replace("_CP_", "_CH_") + ".ceh").exists() for p in files)
+    assert [p.suffix for p in files] == [".cef", ".ceh", ".cef", ".ceh"] and all(p.exists() for p in files)
+    assert f'INCLUDE = "{files[1].name}"' in files[0].read_text()
     output = tmp_path / "crossings.csv"
     assert main(["predict", "cluster", "--model", str(run.folder), "--input", *map(str, files),
                  "--output", str(output)]) == 0
     assert output.read_text().startswith("start,end,label")
     assert "events written" in capsys.readouterr().out
+    with pytest.raises(PlanetMLError, match="only CEF headers"):
+        case.read_input([files[1]])
 
 
 def test_field_only_input_is_refused_in_one_line(run):

@@ -21,7 +21,6 @@ Four-spacecraft timing of the crossings is in :mod:`planetml_lib.cases.cluster_t
 import dataclasses
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,12 +38,20 @@ from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate import evaluate_multiclass
 from planetml_lib.evaluate.crossings import evaluate_crossings, regions_from_probabilities
 from planetml_lib.io.catalogs import read_cluster_crossings
+from planetml_lib.io.cef_writer import header_name
 from planetml_lib.io.cluster import read_cluster, write_cluster_cef
 from planetml_lib.io.pds import as_paths
 from planetml_lib.models import create_model
 from planetml_lib.preprocess import DatasetScaler, to_windows
 from planetml_lib.preprocess.similarity import peaks_to_crossings, similarity_curve
-from planetml_lib.simulate.cluster import HELDOUT_FAMILY, REGIONS, TRAINING_FAMILY, pass_plan, simulate_passes
+from planetml_lib.simulate.cluster import (
+    HELDOUT_FAMILY,
+    REGIONS,
+    TRAINING_FAMILY,
+    pass_plan,
+    simulate_pass,
+    simulate_passes,
+)
 from planetml_lib.train.loop import fit, seeded
 from planetml_lib.train.systems import class_weights_from_labels
 from planetml_lib.viz.regions import plot_regions
@@ -412,20 +419,29 @@ def load_trained(folder=None):
 
 def read_input(paths, **options):
     """Read Cluster Science Archive files of one spacecraft (FGM and CIS-HIA moments, CEF-2.0 or CDF) at their
-    own resolution (:func:`~planetml_lib.io.cluster.read_cluster`); :func:`predict` averages them."""
+    own resolution (:func:`~planetml_lib.io.cluster.read_cluster`); :func:`predict` averages them. CEF
+    headers (``.ceh``) among the paths are left to the ``.cef`` files that INCLUDE them."""
     check_options(options, KIND)
-    return read_cluster(as_paths(paths), cadence=None)
+    paths = as_paths(paths)
+    data = [path for path in paths if path.suffix.lower() != ".ceh"]
+    if not data:
+        raise PlanetMLError(f"{', '.join(p.name for p in paths)}: only CEF headers (.ceh); give the .cef or .cdf "
+                            "files that include them")
+    return read_cluster(data, cadence=None)
+
+
+#: The SIMULATED pass of :func:`example_input`: Cluster 1 crosses the bow shock five times in it.
+EXAMPLE_PASS = {"start": pd.Timestamp("2004-02-10"), "seed": 11}
 
 
 def example_input(folder):
-    """Write one SIMULATED 12-hour pass of Cluster 1 at 4 s as CSA CEF-2.0 files (FGM spin resolution and
-    CIS-HIA onboard moments, each with its ``.ceh`` header) into ``folder``; return their paths."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    plan = pass_plan(real_crossings(), [2004], 1, seed=7)
-    ds, _ = simulate_passes(TRAINING_FAMILY, plan["start"].tolist(), 7, cadence="4s")
-    c1 = ds.sel(spacecraft="C1", drop=True).drop_vars(["pass_id", "region"], errors="ignore")
-    return write_cluster_cef(c1.assign_attrs(spacecraft="C1"), folder)
+    """Write one SIMULATED 12-hour pass of Cluster 1 at 4 s (:data:`EXAMPLE_PASS`) as CSA CEF-2.0 files (FGM
+    spin resolution and CIS-HIA onboard moments) with their ``.ceh`` headers into ``folder``; return the
+    paths, each ``.cef`` followed by its header."""
+    ds, _ = simulate_pass(TRAINING_FAMILY, EXAMPLE_PASS["start"], EXAMPLE_PASS["seed"], cadence="4s")
+    c1 = ds.sel(spacecraft="C1", drop=True).drop_vars("region").assign_attrs(spacecraft="C1")
+    return [path for cef in write_cluster_cef(c1, folder)
+            for path in (cef, cef.with_name(header_name(cef.name.split("__")[0])))]
 
 
 def predict(trained, data):
