@@ -1,0 +1,117 @@
+"""The Cluster bow-shock dashboard: pick a SIMULATED test pass or upload Cluster Science Archive files.
+
+Shows Cluster 1's field with the true and the predicted regions beneath it and the true (black) and
+predicted (red) crossings, and one table of both sorted by time. The menu holds the test passes of the
+shown model, under the training generator family and under the held-out family (each SIMULATED, on
+the test years); a pass is simulated and prepared when picked, then cached. An upload (FGM and
+CIS-HIA moments of one spacecraft as CEF-2.0 with their ``.ceh`` headers, or CDF) joins the menu
+under its name and is compared with the real Kruparova et al. (2019) crossings of its spacecraft.
+"""
+
+import ipywidgets as widgets
+import pandas as pd
+
+from planetml_lib.cases import cluster_bow_shock as case
+from planetml_lib.dashboards.common import (
+    download_links,
+    error_html,
+    figure_widget,
+    run_guarded,
+    save_uploads,
+    select_new_option,
+    show_figure,
+    upload_label,
+)
+from planetml_lib.errors import PlanetMLError
+from planetml_lib.simulate.cluster import HELDOUT_FAMILY, TRAINING_FAMILY
+
+CROSSING_COLUMNS = ["start", "label"]
+#: Menu splits: the test passes under each generator family.
+FAMILIES = {"test": TRAINING_FAMILY, "test_heldout_family": HELDOUT_FAMILY}
+
+
+def pass_options(config):
+    """Menu entries ``(label, (split, pass number))`` of the test passes of both generator families."""
+    plans = case.pass_plans(config)
+    return [(f"SIMULATED pass {row.pass_id} {row.start:%Y-%m-%d %H:%M} ({FAMILIES[split].family} family)",
+             (split, int(row.pass_id))) for split in FAMILIES for row in plans[split].itertuples()]
+
+
+def _crossing_table(predicted, reference, source):
+    """The predicted and the reference crossings in one table sorted by time; ``source`` says whose each is."""
+    table = pd.concat([predicted[CROSSING_COLUMNS].assign(source="predicted"),
+                       reference[CROSSING_COLUMNS].assign(source=source)], ignore_index=True)
+    return table.sort_values(["start", "source"]).to_html(index=False, border=0)
+
+
+class ClusterDashboard:
+    """State and callbacks of the dashboard; ``widget`` is what the notebook displays."""
+
+    def __init__(self, model_folder=None):
+        self.trained = case.load_trained(model_folder)
+        self.config = self.trained.config
+        self.plans = case.pass_plans(self.config)
+        self.cache, self.uploads = {}, {}
+        self.choice = widgets.Dropdown(options=pass_options(self.config), description="Data",
+                                       layout=widgets.Layout(width="36em"))
+        self.upload = widgets.FileUpload(accept=".cef,.ceh,.gz,.cdf", multiple=True,
+                                         description="Upload CSA files", layout=widgets.Layout(width="auto"))
+        self.status = widgets.HTML()
+        self.figure = figure_widget()
+        self.table = widgets.HTML()
+        self.choice.observe(self._on_choice, "value")
+        self.upload.observe(lambda _: run_guarded(self.status, self._select_upload), "value")
+        about = widgets.HTML(
+            f"<h3>{case.TITLE}</h3><p><b>SIMULATED</b> 12-hour passes of Cluster 1 on the test years, under the "
+            "generator family the model was trained on and under one it never saw; or your own Cluster Science "
+            "Archive files of one spacecraft (FGM and CIS-HIA onboard moments, CEF-2.0 with their .ceh headers, "
+            "or CDF), compared with the real crossings of Kruparova et al. (2019). Regions: solar wind, "
+            "foreshock, magnetosheath, magnetosphere; a bow-shock crossing is a change between the first two "
+            "and the last two.</p>")
+        self.widget = widgets.VBox([about, widgets.HBox([self.choice, self.upload]), self.status, self.figure,
+                                    self.table])
+        run_guarded(self.status, self._select)
+
+    def _pass(self, key):
+        """The prepared SIMULATED pass ``key`` = (split, pass number), with its labels."""
+        split, number = key
+        plan = self.plans[split]
+        return case.simulate_split(self.config, plan[plan["pass_id"] == number], FAMILIES[split],
+                                   case.split_seed(self.config, split))
+
+    def _show(self, key, ds):
+        if key not in self.cache:
+            detection = case.predict(self.trained, ds)
+            self.cache[key] = (detection, download_links(detection, "crossings"))
+        (_, predicted), downloads = self.cache[key]
+        reference = case.reference_crossings(ds)
+        source = "true (simulation)" if "n_crossings" in ds else "Kruparova et al. 2019"
+        show_figure(self.figure, case.plot_results(self.trained, ds))
+        self.table.value = (f"<b>{len(predicted)} crossings found</b>, {len(reference)} {source} "
+                            f"{downloads}" + _crossing_table(predicted, reference, source))
+
+    def _on_choice(self, _change):
+        run_guarded(self.status, self._select)
+
+    def _select(self):
+        key = self.choice.value
+        self._show(key, self.uploads[key] if key in self.uploads else self._pass(key))
+
+    def _select_upload(self):
+        if not self.upload.value:
+            return
+        paths = save_uploads(self.upload.value)
+        key = ("upload", len(self.uploads))  # each upload anew: a file of the same name may hold other data
+        self.uploads[key] = case.prepare_for_model(case.read_input(paths), self.config)
+        select_new_option(self.choice, upload_label(paths), key, self._on_choice)
+        self._select()
+
+
+def build_dashboard(model_folder=None):
+    """Return the dashboard widget (for ``dashboard.ipynb``); an error message when it cannot start.
+
+    ``model_folder``: default the shipped model."""
+    try:
+        return ClusterDashboard(model_folder).widget
+    except PlanetMLError as error:
+        return widgets.HTML(error_html(error))
