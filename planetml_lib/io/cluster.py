@@ -331,8 +331,9 @@ def read_cluster(paths: str | os.PathLike | Sequence[str | os.PathLike], cadence
 
 
 def _stack(ds, names):
-    """Variables ``names`` of ``ds`` as the columns of one (time, k) array."""
-    return np.column_stack([ds[name].values for name in names])
+    """Variables ``names`` of ``ds`` as the columns of one (time, k) float32 array (written with 7 digits, as
+    the archive's FLOAT variables are)."""
+    return np.column_stack([ds[name].values for name in names]).astype(np.float32)
 
 
 def write_cluster_cef(ds, folder):
@@ -345,11 +346,12 @@ def write_cluster_cef(ds, folder):
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     time = ds["time"].values
-    field = {"time": time, "B_vec_xyz_gse": (_stack(ds, ("bx", "by", "bz")), "nT"), "B_mag": (ds["b_mag"].values, "nT"),
+    field = {"time": time, "B_vec_xyz_gse": (_stack(ds, ("bx", "by", "bz")), "nT"),
+             "B_mag": (_stack(ds, ("b_mag",))[:, 0], "nT"),
              "sc_pos_xyz_gse": (_stack(ds, ("x_gse", "y_gse", "z_gse")) * R_E_KM, "km")}
-    moments = {"time": time, "density": (ds["density"].values, "particles cm^-3"),
+    moments = {"time": time, "density": (_stack(ds, ("density",))[:, 0], "particles cm^-3"),
                "velocity_gse": (_stack(ds, ("vx", "vy", "vz")), "km s^-1"),
-               "temperature": (ds["temperature"].values, "MK")}
+               "temperature": (_stack(ds, ("temperature",))[:, 0], "MK")}
     return [write_cef(values, folder / f"{dataset}__{pd.Timestamp(time[0]):%Y%m%d_%H%M%S}_V01.cef", dataset)
             for dataset, values in ((f"{spacecraft}_CP_FGM_SPIN", field),
                                     (f"{spacecraft}_CP_CIS-HIA_ONBOARD_MOMENTS", moments))]
