@@ -23,7 +23,7 @@ def test_list_samples_points_to_existing_files():
     assert list(samples.columns) == ["name", "kind", "description", "file", "case"]
     assert set(samples["name"]) == {"omni2_1998_2018", "stereoa_2019", "stereob_2013_2014", "wind_2024_05",
                                     "simulated_dtm", "messenger_orbit_1230", "asteroids_busdemeo",
-                                    "icmecat", "omni2_icmes", "philpott2020"}
+                                    "simulated_csa_c1", "icmecat", "omni2_icmes", "philpott2020", "cluster_crossings"}
     assert all(path.exists() for path in samples["file"])  # wind_2024_05 is a folder of CDF files
     assert (DATA_DIR / "README.md").is_file()
 
@@ -82,11 +82,11 @@ def test_load_catalog():
 
 
 def test_unknown_names_list_valid_choices():
-    valid = ("asteroids_busdemeo, messenger_orbit_1230, omni2_1998_2018, simulated_dtm, stereoa_2019, "
-             "stereob_2013_2014, wind_2024_05")
+    valid = ("asteroids_busdemeo, messenger_orbit_1230, omni2_1998_2018, simulated_csa_c1, simulated_dtm, "
+             "stereoa_2019, stereob_2013_2014, wind_2024_05")
     with pytest.raises(PlanetMLError, match=f"unknown sample 'wind'; valid: {valid}"):
         load_sample("wind")
-    with pytest.raises(PlanetMLError, match="valid: icmecat, omni2_icmes, philpott2020"):
+    with pytest.raises(PlanetMLError, match="valid: cluster_crossings, icmecat, omni2_icmes, philpott2020"):
         load_catalog("donki")
 
 

@@ -34,7 +34,7 @@ from planetml_lib.cases.kinds import check_options, data_provenance, data_record
 from planetml_lib.cases.metadata import ModelMetadata
 from planetml_lib.cases.series_detection import VALID, input_windows, predict_series
 from planetml_lib.cases.trained import TrainedModel
-from planetml_lib.datasets import load_catalog, register_catalog
+from planetml_lib.datasets import DATA_DIR, load_catalog, register_catalog, register_sample
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.evaluate import evaluate_multiclass
 from planetml_lib.evaluate.crossings import evaluate_crossings, regions_from_probabilities
@@ -64,12 +64,16 @@ LABEL = "region"
 TARGET = "similarity"
 CROSSING = "bow_shock"
 UPSTREAM = (0, 1)  # solar wind and foreshock: the bow shock separates them from the rest
-SHIPPED_MODELS = {}
+#: Trained on the SIMULATED training years (benchmarks/cluster_bow_shock.py train, test --ship).
+SHIPPED_MODELS = {"FGM and CIS-HIA moments": DATA_DIR / "models" / "cluster_bow_shock_convnet1d"}
 MODELS = ("convnet1d", "causalcnn1d")  # the region classifier, the original pipeline's baseline
 CATALOGUE = "cluster_crossings"
 SIMULATION = ("Cluster field and ion moments simulated by planetml_lib.simulate.cluster (a bow shock moving with "
               "the solar-wind pressure, Rankine-Hugoniot jumps, foreshock waves, magnetosheath turbulence)")
 
+register_sample("simulated_csa_c1", "cluster/simulated_csa_c1_2004-02-10",
+                "SIMULATED Cluster 1 pass 2004-02-10 (5 bow-shock crossings) as CSA CEF-2.0 files: FGM spin "
+                "resolution and CIS-HIA onboard moments with their .ceh headers", NAME)
 register_catalog(CATALOGUE, "cluster/cluster_bowshock_crossings_2001_2014.txt.xz",
                  "Cluster 1-4 bow-shock crossings, 1,942 each, 2001-2014 (Kruparova et al. 2019)",
                  read_cluster_crossings)

@@ -8,6 +8,8 @@ CIS-HIA moments of one spacecraft as CEF-2.0 with their ``.ceh`` headers, or CDF
 under its name and is compared with the real Kruparova et al. (2019) crossings of its spacecraft.
 """
 
+import dataclasses
+
 import ipywidgets as widgets
 import pandas as pd
 
@@ -49,7 +51,7 @@ class ClusterDashboard:
 
     def __init__(self, model_folder=None):
         self.trained = case.load_trained(model_folder)
-        self.config = self.trained.config
+        self.config = dataclasses.replace(self.trained.config, progress=False)  # no bars on the page
         self.plans = case.pass_plans(self.config)
         self.cache, self.uploads = {}, {}
         self.choice = widgets.Dropdown(options=pass_options(self.config), description="Data",
