@@ -15,16 +15,13 @@ import pandas as pd
 
 from planetml_lib.cases import cluster_bow_shock as case
 from planetml_lib.dashboards.common import (
+    UploadMenu,
+    build_guarded,
     download_links,
-    error_html,
     figure_widget,
     run_guarded,
-    save_uploads,
-    select_new_option,
     show_figure,
-    upload_label,
 )
-from planetml_lib.errors import PlanetMLError
 from planetml_lib.simulate.cluster import HELDOUT_FAMILY, TRAINING_FAMILY
 
 CROSSING_COLUMNS = ["start", "label"]
@@ -46,7 +43,7 @@ def _crossing_table(predicted, reference, source):
     return table.sort_values(["start", "source"]).to_html(index=False, border=0)
 
 
-class ClusterDashboard:
+class ClusterDashboard(UploadMenu):
     """State and callbacks of the dashboard; ``widget`` is what the notebook displays."""
 
     def __init__(self, model_folder=None):
@@ -54,14 +51,14 @@ class ClusterDashboard:
         self.config = dataclasses.replace(self.trained.config, progress=False)  # no bars on the page
         self.plans = case.pass_plans(self.config)
         self.cache, self.uploads = {}, {}
-        self.choice = widgets.Dropdown(options=pass_options(self.config), description="Data",
+        self.menu = widgets.Dropdown(options=pass_options(self.config), description="Data",
                                        layout=widgets.Layout(width="36em"))
         self.upload = widgets.FileUpload(accept=".cef,.ceh,.gz,.cdf", multiple=True,
                                          description="Upload CSA files", layout=widgets.Layout(width="auto"))
         self.status = widgets.HTML()
         self.figure = figure_widget()
         self.table = widgets.HTML()
-        self.choice.observe(self._on_choice, "value")
+        self.menu.observe(self._on_choice, "value")
         self.upload.observe(lambda _: run_guarded(self.status, self._select_upload), "value")
         about = widgets.HTML(
             f"<h3>{case.TITLE}</h3><p><b>SIMULATED</b> 12-hour passes of Cluster 1 on the test years, under the "
@@ -70,7 +67,7 @@ class ClusterDashboard:
             "or CDF), compared with the real crossings of Kruparova et al. (2019). Regions: solar wind, "
             "foreshock, magnetosheath, magnetosphere; a bow-shock crossing is a change between the first two "
             "and the last two.</p>")
-        self.widget = widgets.VBox([about, widgets.HBox([self.choice, self.upload]), self.status, self.figure,
+        self.widget = widgets.VBox([about, widgets.HBox([self.menu, self.upload]), self.status, self.figure,
                                     self.table])
         run_guarded(self.status, self._select)
 
@@ -92,28 +89,16 @@ class ClusterDashboard:
         self.table.value = (f"<b>{len(predicted)} crossings found</b>, {len(reference)} {source} "
                             f"{downloads}" + _crossing_table(predicted, reference, source))
 
-    def _on_choice(self, _change):
-        run_guarded(self.status, self._select)
-
     def _select(self):
-        key = self.choice.value
+        key = self.menu.value
         self._show(key, self.uploads[key] if key in self.uploads else self._pass(key))
 
-    def _select_upload(self):
-        if not self.upload.value:
-            return
-        paths = save_uploads(self.upload.value)
-        key = ("upload", len(self.uploads))  # each upload anew: a file of the same name may hold other data
-        self.uploads[key] = case.prepare_for_model(case.read_input(paths), self.config)
-        select_new_option(self.choice, upload_label(paths), key, self._on_choice)
-        self._select()
+    def read_upload(self, paths):
+        return case.prepare_for_model(case.read_input(paths), self.config)
 
 
 def build_dashboard(model_folder=None):
     """Return the dashboard widget (for ``dashboard.ipynb``); an error message when it cannot start.
 
     ``model_folder``: default the shipped model."""
-    try:
-        return ClusterDashboard(model_folder).widget
-    except PlanetMLError as error:
-        return widgets.HTML(error_html(error))
+    return build_guarded(lambda: ClusterDashboard(model_folder))

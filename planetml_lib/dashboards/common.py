@@ -140,3 +140,30 @@ def select_new_option(dropdown, label, value, observer):
     with quietly(dropdown, observer):
         dropdown.options = [option for option in dropdown.options if option[0] != label] + [(label, value)]
         dropdown.value = value
+
+
+class UploadMenu:
+    """What the dashboards with a data menu and an upload button share: an upload is read once (``read_upload``),
+    joins the menu (``self.menu``) under its files' names and is shown (``_select``), and choosing from the menu
+    shows the choice guarded (:func:`run_guarded`). The dashboard sets ``menu``, ``upload`` (a ``FileUpload``),
+    ``uploads`` ({menu value: data}) and ``status``, and defines ``read_upload(paths)`` and ``_select()``."""
+
+    def _on_choice(self, _change):
+        run_guarded(self.status, self._select)
+
+    def _select_upload(self):
+        if not self.upload.value:
+            return
+        paths = save_uploads(self.upload.value)
+        key = ("upload", len(self.uploads))  # each upload anew: a file of the same name may hold other data
+        self.uploads[key] = self.read_upload(paths)
+        select_new_option(self.menu, upload_label(paths), key, self._on_choice)
+        self._select()
+
+
+def build_guarded(make):
+    """The ``widget`` of the dashboard ``make()`` builds, or an error message when it cannot start."""
+    try:
+        return make().widget
+    except PlanetMLError as error:
+        return widgets.HTML(error_html(error))

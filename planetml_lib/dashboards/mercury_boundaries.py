@@ -14,17 +14,14 @@ import pandas as pd
 
 from planetml_lib.cases import mercury_boundaries as case
 from planetml_lib.dashboards.common import (
+    UploadMenu,
+    build_guarded,
     download_links,
-    error_html,
     figure_widget,
     run_guarded,
-    save_uploads,
-    select_new_option,
     show_figure,
-    upload_label,
 )
 from planetml_lib.datasets import real_messenger_manifest
-from planetml_lib.errors import PlanetMLError
 from planetml_lib.viz.regions import plot_regions
 
 CROSSING_COLUMNS = ["start", "end", "label"]
@@ -59,22 +56,22 @@ def _title(key, ds):
     return f"{key}: {'true (upper) and predicted (lower)' if 'region' in ds else 'predicted'} regions"
 
 
-class MercuryDashboard:
+class MercuryDashboard(UploadMenu):
     """State and callbacks of the dashboard; ``widget`` is what the notebook displays."""
 
     def __init__(self, model_folder=None):
         self.trained = case.load_trained(model_folder)
         self.config = self.trained.config
         self.cache = {}
-        self.orbit = widgets.Dropdown(options=orbit_options(self.config), description="Orbit",
-                                      layout=widgets.Layout(width="32em"))
+        self.menu = widgets.Dropdown(options=orbit_options(self.config), description="Orbit",
+                                     layout=widgets.Layout(width="32em"))
         self.uploads = {}  # menu value of an upload -> its series
         self.upload = widgets.FileUpload(accept=".tab,.TAB,.csv,.gz,.xz", multiple=True,
                                          description="Upload MAG file", layout=widgets.Layout(width="auto"))
         self.status = widgets.HTML()
         self.figure = figure_widget()
         self.table = widgets.HTML()
-        self.orbit.observe(self._on_orbit, "value")
+        self.menu.observe(self._on_choice, "value")
         self.upload.observe(lambda _: run_guarded(self.status, self._select_upload), "value")
         about = widgets.HTML(f"<h3>{case.TITLE}</h3><p><b>Real</b> MESSENGER magnetometer orbits at 10 s "
                              "(2011-2015, digitised from the plotted PDS data), each marked with its split for this "
@@ -82,9 +79,9 @@ class MercuryDashboard:
                              "MAGMSOSCIAVG*.TAB, or the 10-s CSV layout), compared with the Philpott et al. 2020 "
                              "crossings of its orbits. Regions: "
                              + "; ".join(f"<b>{abbr}</b> {name}" for abbr, name in REGION_NAMES.items()) + ".</p>")
-        self.widget = widgets.VBox([about, widgets.HBox([self.orbit, self.upload]), self.status, self.figure,
+        self.widget = widgets.VBox([about, widgets.HBox([self.menu, self.upload]), self.status, self.figure,
                                     self.table])
-        run_guarded(self.status, self._select_orbit)
+        run_guarded(self.status, self._select)
 
     def _show(self, key, ds):
         if key not in self.cache:
@@ -92,35 +89,23 @@ class MercuryDashboard:
             self.cache[key] = (ds, *detection, download_links(detection, "crossings"))
         ds, regions, predicted, downloads = self.cache[key]
         reference = case.reference_crossings(ds) if "orbit" in ds.coords else predicted.iloc[:0]
-        show_figure(self.figure, plot_regions(ds, np.asarray(regions), title=_title(self.orbit.label, ds)))
+        show_figure(self.figure, plot_regions(ds, np.asarray(regions), title=_title(self.menu.label, ds)))
         self.table.value = (f"<b>{len(predicted)} crossings found</b>, {len(reference)} in the Philpott list "
                             f"for this orbit {downloads}" + _crossing_table(predicted, reference))
 
-    def _on_orbit(self, _change):
-        run_guarded(self.status, self._select_orbit)
-
-    def _select_orbit(self):
-        key = self.orbit.value
+    def _select(self):
+        key = self.menu.value
         if key in self.uploads:
             self._show(key, self.uploads[key])
         else:
             self._show(key, case.real_prepared([key], self.config))
 
-    def _select_upload(self):
-        if not self.upload.value:
-            return
-        paths = save_uploads(self.upload.value)
-        key = ("upload", len(self.uploads))  # each upload anew: a file of the same name may hold other data
-        self.uploads[key] = case.prepare_for_model(case.read_input(paths), self.config)
-        select_new_option(self.orbit, upload_label(paths), key, self._on_orbit)
-        self._select_orbit()
+    def read_upload(self, paths):
+        return case.prepare_for_model(case.read_input(paths), self.config)
 
 
 def build_dashboard(model_folder=None):
     """Return the dashboard widget (for ``dashboard.ipynb``); an error message when it cannot start.
 
     ``model_folder``: default the shipped model."""
-    try:
-        return MercuryDashboard(model_folder).widget
-    except PlanetMLError as error:
-        return widgets.HTML(error_html(error))
+    return build_guarded(lambda: MercuryDashboard(model_folder))
