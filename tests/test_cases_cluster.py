@@ -100,10 +100,29 @@ def test_csa_files_in_crossings_out_through_the_cli(run, tmp_path, capsys):
         case.read_input([files[1]])
 
 
-def test_field_only_input_is_refused_in_one_line(run):
-    ds = case.read_input([MMS])
-    with pytest.raises(PlanetMLError, match=r"lacks \['density'.*CIS-HIA moments"):
-        case.predict(run.trained, ds)
+def test_field_only_input_runs_on_the_field_with_one_warning(run):
+    ds = case.read_input([MMS])  # real MMS1 FGM burst data: no moments
+    with pytest.warns(UserWarning, match="no CIS-HIA moments") as caught:
+        values, crossings = case.predict(run.trained, ds)
+    assert len(caught) == 1 and values.sizes["time"] == ds.sizes["time"]
+    assert_events_contract(crossings)
+    with pytest.raises(PlanetMLError, match=r"lacks \['bx', 'by', 'bz', 'b_mag'\]"):
+        case.predict(run.trained, ds.drop_vars(["bx", "by", "bz", "b_mag"]))
+
+
+def test_training_drops_the_moments_of_some_windows_and_the_field_alone_is_scored(run):
+    assert run.trained.config.channel_dropout > 0
+    test = run.data["test"]
+    alone = case.field_only(test)
+    assert not set(case.PLASMA) & set(alone.data_vars) and alone["valid"].equals(test["valid"])
+    assert set(case.evaluate(run.trained, alone)["level"]) == set(case.METRIC_LEVELS)
+
+
+def test_a_new_test_draw_gives_fresh_test_passes_and_the_same_training_passes():
+    config = case.Config()
+    first, second = case.pass_plans(dataclasses.replace(config, test_draw=0)), case.pass_plans(config)
+    assert first["train"].equals(second["train"]) and first["validation"].equals(second["validation"])
+    assert not set(first["test"]["start"]) & set(second["test"]["start"])
 
 
 def test_real_input_is_scored_against_the_real_crossing_list():
