@@ -20,7 +20,7 @@ QUIET = dataclasses.replace(
     cl.TRAINING_FAMILY, family="quiet", solar_wind_turbulence=(0.0, 0.0), sheath_turbulence=(0.0, 0.0),
     foreshock_amplitude=(0.0, 0.0), overshoot=(0.0, 0.0), b_noise_nt=(1e-9, 1e-9), moment_noise=(0.0, 0.0),
     calibration_offset_nt=(0.0, 0.0), moment_bias=(0.0, 0.0), gap_fraction=(0.0, 0.0), ramp_width_km=(100.0, 100.0),
-    cone_deg=(0.0, 5.0), imf_rotation_deg=(0.0, 1.0))
+    cone_deg=(0.0, 5.0), imf_rotation_deg=(0.0, 1.0), pdyn_jump_log_size=(0.0, 0.0))  # no pressure jumps
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +55,10 @@ def test_contract(coarse):
     assert set(shock["spacecraft"]) == {"C1", "C2", "C3", "C4"}  # the pass holds the bow shock
     normals = crossings[["normal_x", "normal_y", "normal_z"]].to_numpy()
     np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1.0)
-    # the surface moves outward past a spacecraft that ends up upstream, mostly
-    outward = shock["speed_km_s"] < 0
-    assert (outward == (shock["direction"] == "outbound")).mean() > 0.8
+    # where the surface moves faster than the spacecraft (2 km/s), it moves outward past one that ends up upstream
+    # (this pass's shock stands still between two pressure jumps: the orbit carries it; see test_shock_speed)
+    moving = shock[shock["speed_km_s"].abs() > 2]
+    assert ((moving["speed_km_s"] < 0) == (moving["direction"] == "outbound")).all()
 
 
 def test_deterministic_per_seed(coarse):
@@ -105,11 +106,11 @@ def test_rankine_hugoniot_jumps(quiet):
     r = ds.attrs["compression_ratio"]
     shock = crossings[(crossings["label"] == "bow_shock") & (crossings["spacecraft"] == "C1")]
     gaps = np.diff(shock["start"].to_numpy()) / np.timedelta64(1, "s")
-    isolated = shock[np.r_[np.inf, gaps] > 300] [np.r_[gaps, np.inf][np.r_[np.inf, gaps] > 300] > 300]
+    isolated = shock[np.r_[np.inf, gaps] > 900] [np.r_[gaps, np.inf][np.r_[np.inf, gaps] > 900] > 900]
     assert len(isolated) >= 1
     c1 = ds.sel(spacecraft="C1")
-    for _, row in isolated.iterrows():
-        before, after = (c1.sel(time=row["start"] + pd.Timedelta(seconds=s), method="nearest") for s in (-120, 120))
+    for _, row in isolated.iterrows():  # without pressure jumps the orbit carries C1 through the ramp at ~1 km/s
+        before, after = (c1.sel(time=row["start"] + pd.Timedelta(seconds=s), method="nearest") for s in (-450, 450))
         up, down = (before, after) if row["direction"] == "inbound" else (after, before)
         assert int(up["region"]) <= cl.FORESHOCK and int(down["region"]) == cl.MAGNETOSHEATH
         assert float(down["density"] / up["density"]) == pytest.approx(r, rel=0.1)
@@ -213,3 +214,25 @@ def test_pass_plan_keeps_every_pass_inside_its_year_even_where_the_list_is_thin(
     assert (plan["start"].dt.year == plan["year"]).all() and (end.dt.year == plan["year"]).all()
     assert plan["start"].dt.month.isin(real["start"].dt.month.unique()).all()  # the dayside seasons of the list
     assert (plan["start"].diff().dropna() >= pd.Timedelta("12h")).all()
+
+
+def test_separations_follow_the_year_table():
+    for start, season in (("2002-03-01", 2002), ("2003-12-05", 2004), ("2007-02-01", 2007), ("1999-01-01", 2001)):
+        assert cl.separation_range_km(cl.TRAINING_FAMILY, start) == cl.CLUSTER_SEPARATIONS_KM[season]
+    for start in ("2002-03-01", "2007-02-01", "2011-01-15"):
+        low, high = cl.CLUSTER_SEPARATIONS_KM[pd.Timestamp(start).year]
+        for seed in range(3):
+            ds, _ = cl.simulate_pass(cl.TRAINING_FAMILY, start, seed=seed, duration="2h", cadence="600s")
+            position = np.stack([ds[name].values[:, 0] for name in ("x_gse", "y_gse", "z_gse")], axis=1)
+            edges = np.linalg.norm(position[1:] - position[0], axis=1) * eb.EARTH_RADIUS_KM
+            assert 0.8 * low / 1.3 <= np.median(edges) and edges.max() <= 1.25 * high
+    assert cl.separation_range_km(cl.HELDOUT_FAMILY, "2002-03-01") == (100.0, 10000.0)
+
+
+def test_shock_speed_is_tens_of_km_s():
+    starts = ["2004-02-10 06:00", "2005-03-01 00:00", "2007-02-01 00:00", "2010-01-20 00:00", "2013-03-05 00:00"]
+    _, crossings = cl.simulate_passes(cl.TRAINING_FAMILY, starts, seed=2, cadence="600s")
+    shock = crossings[crossings["label"] == "bow_shock"]
+    assert len(shock) >= 8 and shock["speed_km_s"].abs().median() > 10.0
+    moving = shock[shock["speed_km_s"].abs() > 2]
+    assert ((moving["speed_km_s"] < 0) == (moving["direction"] == "outbound")).mean() > 0.9
