@@ -13,7 +13,7 @@ from planetml_lib.datasets import SAMPLES
 #: Samples inside the training data of their case's shipped model: predict says so in a note.
 TRAINED_ON = {"omni2_1998_2018", "stereoa_2019", "stereob_2013_2014"}
 #: Samples on which the shipped model finds events, without a warning (the real 10-s Mercury orbit: 4 crossings;
-#: the SIMULATED Cluster pass: 5).
+#: the SIMULATED Cluster pass: 9).
 FINDS_SOME = {"messenger_orbit_1230", "simulated_csa_c1"}
 
 

@@ -74,7 +74,7 @@ SIMULATION = ("Cluster field and ion moments simulated by planetml_lib.simulate.
               "the solar-wind pressure, Rankine-Hugoniot jumps, foreshock waves, magnetosheath turbulence)")
 
 register_sample("simulated_csa_c1", "cluster/simulated_csa_c1_2004-02-10",
-                "SIMULATED Cluster 1 pass 2004-02-10 (5 bow-shock crossings) as CSA CEF-2.0 files: FGM spin "
+                "SIMULATED Cluster 1 pass 2004-02-10 (9 bow-shock crossings) as CSA CEF-2.0 files: FGM spin "
                 "resolution and CIS-HIA onboard moments with their .ceh headers", NAME)
 register_catalog(CATALOGUE, "cluster/cluster_bowshock_crossings_2001_2014.txt.xz",
                  "Cluster 1-4 bow-shock crossings, 1,942 each, 2001-2014 (Kruparova et al. 2019)",
@@ -470,7 +470,7 @@ def read_input(paths, **options):
     return read_cluster(data, cadence=None)
 
 
-#: The SIMULATED pass of :func:`example_input`: Cluster 1 crosses the bow shock five times in it.
+#: The SIMULATED pass of :func:`example_input`: Cluster 1 crosses the bow shock nine times in it.
 EXAMPLE_PASS = {"start": pd.Timestamp("2004-02-10"), "seed": 11}
 
 
