@@ -27,13 +27,19 @@ from planetml_lib.simulate.cluster import HELDOUT_FAMILY, TRAINING_FAMILY
 CROSSING_COLUMNS = ["start", "label"]
 #: Menu splits: the test passes under each generator family.
 FAMILIES = {"test": TRAINING_FAMILY, "test_heldout_family": HELDOUT_FAMILY}
+#: The menu's pass number of the example pass.
+EXAMPLE = -1
 
 
 def pass_options(config):
-    """Menu entries ``(label, (split, pass number))`` of the test passes of both generator families."""
+    """Menu entries ``(label, (split, pass number))``: the example pass (``case.EXAMPLE_PASS``, in no split;
+    the shipped sample) under each family, then the test passes of both generator families."""
     plans = case.pass_plans(config)
-    return [(f"SIMULATED pass {row.pass_id} {row.start:%Y-%m-%d %H:%M} ({FAMILIES[split].family} family)",
-             (split, int(row.pass_id))) for split in FAMILIES for row in plans[split].itertuples()]
+    example = [(f"SIMULATED example pass {case.EXAMPLE_PASS['start']:%Y-%m-%d} ({FAMILIES[split].family} family; "
+                "in no split)", (split, EXAMPLE)) for split in FAMILIES]
+    return example + [(f"SIMULATED test pass {row.pass_id} {row.start:%Y-%m-%d %H:%M} "
+                       f"({FAMILIES[split].family} family)", (split, int(row.pass_id)))
+                      for split in FAMILIES for row in plans[split].itertuples()]
 
 
 def _crossing_table(predicted, reference, source):
@@ -61,7 +67,8 @@ class ClusterDashboard(UploadMenu):
         self.menu.observe(self._on_choice, "value")
         self.upload.observe(lambda _: run_guarded(self.status, self._select_upload), "value")
         about = widgets.HTML(
-            f"<h3>{case.TITLE}</h3><p><b>SIMULATED</b> 12-hour passes of Cluster 1 on the test years, under the "
+            f"<h3>{case.TITLE}</h3><p><b>SIMULATED</b> 12-hour passes of Cluster 1 (the shipped sample's pass, then "
+            "the model's test passes) on the test years, under the "
             "generator family the model was trained on and under one it never saw; or your own Cluster Science "
             "Archive files of one spacecraft (FGM and CIS-HIA onboard moments, CEF-2.0 with their .ceh headers, "
             "or CDF), compared with the real crossings of Kruparova et al. (2019). Regions: solar wind, "
@@ -74,9 +81,12 @@ class ClusterDashboard(UploadMenu):
     def _pass(self, key):
         """The prepared SIMULATED pass ``key`` = (split, pass number), with its labels."""
         split, number = key
-        plan = self.plans[split]
-        return case.simulate_split(self.config, plan[plan["pass_id"] == number], FAMILIES[split],
-                                   case.split_seed(self.config, split))
+        if number == EXAMPLE:
+            plan, seed = pd.DataFrame({"pass_id": [EXAMPLE], "start": [case.EXAMPLE_PASS["start"]]}), \
+                case.EXAMPLE_PASS["seed"]
+        else:
+            plan, seed = self.plans[split], case.split_seed(self.config, split)
+        return case.simulate_split(self.config, plan[plan["pass_id"] == number], FAMILIES[split], seed)
 
     def _show(self, key, ds):
         if key not in self.cache:
