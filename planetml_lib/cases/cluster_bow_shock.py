@@ -545,7 +545,12 @@ def plot_results(trained, data):
     """Field above bars of the true and predicted regions (region classifier) or the field alone (baseline),
     with the true and predicted crossings marked; the title says whether the data are real or SIMULATED."""
     ds = prepare_for_model(data, trained.config)
-    values, crossings = predict(trained, ds)
+    return plot_detection(trained, ds, predict(trained, ds))
+
+
+def plot_detection(trained, ds, detection):
+    """:func:`plot_results` of a prepared series ``ds`` and the :class:`Detection` ``trained`` made of it."""
+    values, crossings = detection
     predicted = values.values if is_classifier(trained.config) else None
     fig = plot_regions(ds, predicted, names=REGIONS, colours=REGION_COLOURS, frame="GSE",
                        title=f"Cluster {ds.attrs.get('spacecraft', '')}, {data_provenance(KIND, ds)} data: true "

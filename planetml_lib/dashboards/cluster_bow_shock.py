@@ -88,20 +88,19 @@ class ClusterDashboard(UploadMenu):
             plan, seed = self.plans[split], case.split_seed(self.config, split)
         return case.simulate_split(self.config, plan[plan["pass_id"] == number], FAMILIES[split], seed)
 
-    def _show(self, key, ds):
+    def _select(self):
+        """Show the menu's choice: prepared (a pass simulated), predicted and its downloads made once, then cached."""
+        key = self.menu.value
         if key not in self.cache:
+            ds = self.uploads[key] if key in self.uploads else self._pass(key)
             detection = case.predict(self.trained, ds)
-            self.cache[key] = (detection, download_links(detection, "crossings"))
-        (_, predicted), downloads = self.cache[key]
+            self.cache[key] = (ds, detection, download_links(detection, "crossings"))
+        ds, detection, downloads = self.cache[key]
         reference = case.reference_crossings(ds)
         source = "true (simulation)" if "n_crossings" in ds else "Kruparova et al. 2019"
-        show_figure(self.figure, case.plot_results(self.trained, ds))
-        self.table.value = (f"<b>{len(predicted)} crossings found</b>, {len(reference)} {source} "
-                            f"{downloads}" + _crossing_table(predicted, reference, source))
-
-    def _select(self):
-        key = self.menu.value
-        self._show(key, self.uploads[key] if key in self.uploads else self._pass(key))
+        show_figure(self.figure, case.plot_detection(self.trained, ds, detection))
+        self.table.value = (f"<b>{len(detection.events)} crossings found</b>, {len(reference)} {source} "
+                            f"{downloads}" + _crossing_table(detection.events, reference, source))
 
     def read_upload(self, paths):
         return case.prepare_for_model(case.read_input(paths), self.config)
