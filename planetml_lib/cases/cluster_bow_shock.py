@@ -86,8 +86,8 @@ class Config:
     """Settings of the Cluster bow-shock case; override with ``dataclasses.replace``.
 
     The splits are years of SIMULATED passes of Cluster 1 (the reference spacecraft), named here
-    before any model was trained, plus the held-out generator family (``heldout_family``) on the
-    test years.
+    before any model was trained, plus ``test_heldout_family``: the test years under
+    :data:`~planetml_lib.simulate.cluster.HELDOUT_FAMILY`, generator settings training never sees.
     """
 
     model: str = "convnet1d"                      # the region classifier; "causalcnn1d": the original baseline
