@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 from planetml_lib.cases import cluster_bow_shock as case
 from planetml_lib.cases import cluster_timing as timing
@@ -144,3 +145,22 @@ def test_timing_recovers_the_simulated_shock_normal():
     summary = timing.summarise_timing(table)
     assert summary["timing_error_deg_median"] < 30
     assert summary["n_solved"] <= summary["n_anchors"]
+
+
+def test_timing_falls_back_to_cross_correlation_where_no_jump_reads_half_way():
+    time = pd.date_range("2004-02-10 06:00", periods=450, freq="4s")
+    seconds = (time - time[0]).total_seconds().to_numpy()
+    corners = np.array([[0, 0, 0], [2000, 0, 0], [1000, 1732, 0], [1000, 577, 1633]], float)  # km
+    delays = corners[:, 0] / 50.0  # a plane moving along +x at 50 km/s
+    waves = lambda t: np.sin(2 * np.pi * t / 97) + 0.6 * np.sin(2 * np.pi * t / 41 + 1)  # noqa: E731 (no jump)
+    b_mag = np.stack([10 + waves(seconds - delay) for delay in delays])
+    position = (np.array([15.0, 0.0, 0.0]) + corners / timing.R_E_KM)[:, :, None].repeat(len(time), axis=2)
+    ds = xr.Dataset({"b_mag": (("spacecraft", "time"), b_mag),
+                     **{name: (("spacecraft", "time"), position[:, k]) for k, name in enumerate(timing.POSITION)}},
+                    coords={"spacecraft": list(timing.SPACECRAFT), "time": time})
+    middle = time[0] + pd.Timedelta("15min")
+    arounds = {sc: (middle + pd.Timedelta(seconds=delay)).floor("1min")
+               for sc, delay in zip(timing.SPACECRAFT, delays, strict=True)}
+    solution = timing.time_crossing(ds, arounds)
+    assert solution["method"] == "cross-correlation"
+    assert np.degrees(np.arccos(abs(solution["normal"][0]))) < 3 and abs(abs(solution["speed_km_s"]) - 50) < 3
