@@ -8,6 +8,8 @@ import inspect
 import pkgutil
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from damage import DAMAGE
 
@@ -23,6 +25,9 @@ from planetml_lib.io.catalogs import (
     read_winslow,
 )
 from planetml_lib.io.cdf import read_cdaweb, read_cdf
+from planetml_lib.io.cef import read_cef
+from planetml_lib.io.cef_writer import write_cef
+from planetml_lib.io.cluster import read_cluster
 from planetml_lib.io.export import read_catalog, write_catalog
 from planetml_lib.io.geotiff import read_geotiff, read_outlines, write_objects
 from planetml_lib.io.messenger_csv import read_messenger_csv
@@ -61,6 +66,15 @@ def _envi_beside_header(path):
     return read_envi_library(path)
 
 
+def _cluster_cef(folder):
+    """A self-contained CSA FGM file (header inside: the matrix damages one file) of a SIMULATED minute of C1."""
+    time = pd.date_range("2004-02-10", periods=16, freq="4s")
+    field = np.tile([3.0, -2.0, 1.0], (16, 1))
+    return write_cef({"time": time, "B_vec_xyz_gse": (field, "nT"), "B_mag": (np.linalg.norm(field, axis=1), "nT"),
+                      "sc_pos_xyz_gse": (np.tile([95000.0, 1000.0, -2000.0], (16, 1)), "km")},
+                     folder / "C1_CP_FGM_SPIN__20040210_000000_V01.cef", "C1_CP_FGM_SPIN", include_header=False)
+
+
 def _outlines(folder):
     case = CASES["mars_mounds"]
     fast = case.Config.fast()
@@ -91,6 +105,8 @@ READERS = {
     "read_spectrum_ascii": (read_spectrum_ascii, lambda folder: TEST_DATA / "spectrum_olivine_um.txt"),
     "read_spectra": (read_spectra, lambda folder: TEST_DATA / "spectrum_olivine_um.txt"),
     "read_envi_library": (_envi_beside_header, lambda folder: TEST_DATA / "relab_olivine_opx.sli"),
+    "read_cef": (read_cef, _cluster_cef),
+    "read_cluster": (lambda path: read_cluster([path]), _cluster_cef),
 }
 
 
