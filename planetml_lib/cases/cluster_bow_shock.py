@@ -176,11 +176,11 @@ def crossing_series(crossings, time, cadence):
     (``crossing_offset_s``, NaN without one); :func:`reference_crossings` reads them back."""
     step = pd.Timedelta(cadence)
     times = pd.DatetimeIndex(crossings["start"])
-    bins = np.searchsorted(time, times.floor(step).to_numpy(time.dtype))
-    inside = (bins < len(time)) & (time[np.minimum(bins, len(time) - 1)] == times.floor(step).to_numpy(time.dtype))
+    starts = times.floor(step)
+    bins = np.searchsorted(time, starts.to_numpy(time.dtype))
+    inside = (bins < len(time)) & (time[np.minimum(bins, len(time) - 1)] == starts.to_numpy(time.dtype))
     counts = np.bincount(bins[inside], minlength=len(time)).astype(float)
-    offsets = np.bincount(bins[inside], weights=(times - times.floor(step)).total_seconds()[inside],
-                          minlength=len(time))
+    offsets = np.bincount(bins[inside], weights=(times - starts).total_seconds()[inside], minlength=len(time))
     with np.errstate(invalid="ignore"):
         return counts, np.where(counts > 0, offsets / counts, np.nan)
 
@@ -423,7 +423,7 @@ def postprocess(trained, ds, probabilities):
     return None, _baseline_crossings(post, ds, probabilities, trained.config.cadence)
 
 
-def _candidates(config, class_weights):
+def _candidates(config):
     """The post-processing settings tried on validation."""
     if is_classifier(config):
         return [{"prior_correction": float(p), "smooth_window": int(w)} for p in (0.0, 0.5, 1.0)
@@ -436,7 +436,7 @@ def choose_postprocessing(config, probabilities, class_weights, validation):
     """The candidate (:func:`_candidates`) with the highest crossing F1 within ``config.choose_on`` on the
     validation passes, then the smallest median timing error. Returns ``(chosen, grid)``."""
     truth = reference_crossings(validation)
-    candidates, rows = _candidates(config, class_weights), []
+    candidates, rows = _candidates(config), []
     for candidate in candidates:
         post = {"class_weights": class_weights, **candidate}
         if is_classifier(config):
