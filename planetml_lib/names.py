@@ -2,7 +2,8 @@
 ``planetml dashboard mercury``). A module of its own so that commands which only need the name
 (serving a dashboard) resolve it without importing the cases and their models."""
 
-ALIASES = {"cluster": "cluster_bow_shock", "mercury": "mercury_boundaries", "mounds": "mars_mounds"}
+ALIASES = {"cluster": "cluster_bow_shock", "mercury": "mercury_boundaries", "mounds": "mars_mounds",
+           "mascs": "mercury_surface"}
 
 
 def full_name(name):

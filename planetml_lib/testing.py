@@ -168,12 +168,38 @@ def _rows_result(result, ds):
     assert result.values.sizes["sample"] == ds.sizes["sample"], "member predictions do not cover the input"
 
 
+def assert_cube_contract(cube):
+    """Check the map-cube contract: ``reflectance (wavelength, lat, lon)``, wavelengths in nm, increasing."""
+    assert isinstance(cube, xr.Dataset), f"expected an xarray.Dataset, got {type(cube).__name__}"
+    assert cube["reflectance"].dims == ("wavelength", "lat", "lon"), f"reflectance dims {cube['reflectance'].dims}"
+    assert cube["wavelength"].attrs.get("units") == "nm", "wavelength lacks units 'nm'"
+    assert np.all(np.diff(cube["wavelength"].values) > 0), "wavelengths are not increasing"
+
+
+def _cube_splits(data):
+    """Check cube splits, no mapped cell in two of them; return the test cube."""
+    assert {"train", "validation", "test"} <= set(data), f"load_data returned {sorted(data)}"
+    observed = []
+    for split in data.values():
+        assert_cube_contract(split)
+        observed.append(np.isfinite(split["reflectance"]).any("wavelength").values)
+    assert not (observed[0] & observed[1]).any() and not (observed[0] & observed[2]).any(), "a cell is in two splits"
+    return data["test"]
+
+
+def _units_result(result, cube):
+    assert result.values.dims == ("lat", "lon") and result.values.shape == (cube.sizes["lat"], cube.sizes["lon"])
+    mapped = int((result.values.values >= 0).sum())
+    assert len(result.cells) == mapped, "the unit table does not hold one row per mapped cell"
+
+
 #: Per kind: check ``load_data``'s splits (returning one input of ``predict``), check ``predict``'s
 #: result on it, and take a piece of the training split as ``evaluate`` takes it.
 KIND_CHECKS = {
     Kind.INTERVAL_EVENTS: (_series_splits, _series_result, lambda train: train.isel(time=slice(0, 500))),
     Kind.RASTER_OBJECTS: (_scene_splits, _objects_result, lambda train: train[:1]),
     Kind.TABLE_ROWS: (_table_splits, _rows_result, lambda train: train.isel(sample=slice(0, 5))),
+    Kind.MAP_UNITS: (_cube_splits, _units_result, lambda train: train.isel(lon=slice(0, 4))),
 }
 
 

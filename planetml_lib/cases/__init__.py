@@ -5,12 +5,20 @@ A new case is its module plus one line in ``_MODULES``; registering checks its s
 fails on import, not in a user's notebook.
 """
 
-from planetml_lib.cases import cluster_bow_shock, icme, mars_mounds, mercury_boundaries, minerals, solarwind_tutorial
+from planetml_lib.cases import (
+    cluster_bow_shock,
+    icme,
+    mars_mounds,
+    mercury_boundaries,
+    mercury_surface,
+    minerals,
+    solarwind_tutorial,
+)
 from planetml_lib.cases.base import check_surface
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.names import full_name
 
-_MODULES = (cluster_bow_shock, icme, mars_mounds, mercury_boundaries, minerals, solarwind_tutorial)
+_MODULES = (cluster_bow_shock, icme, mars_mounds, mercury_boundaries, mercury_surface, minerals, solarwind_tutorial)
 
 
 def _register(modules):

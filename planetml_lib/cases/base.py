@@ -10,7 +10,8 @@ the parameters listed there, and a ``KIND`` from :class:`Kind`. Shared code (the
 
 * :class:`Detection` for intervals in a time series (ICME, Mercury crossings, ...);
 * :class:`ObjectDetection` for objects in a raster (mounds, pits, craters, ...);
-* :class:`RowPrediction` for one prediction per row of a table (minerals of each spectrum).
+* :class:`RowPrediction` for one prediction per row of a table (minerals of each spectrum);
+* :class:`UnitMap` for the units of a map (surface units of a spectral cube).
 
 All unpack like pairs: ``values, catalogue = case.predict(trained, data)``.
 """
@@ -80,6 +81,22 @@ class RowPrediction(NamedTuple):
 
     values: xr.DataArray
     rows: pd.DataFrame
+
+
+class UnitMap(NamedTuple):
+    """What ``predict`` returns for :attr:`Kind.MAP_UNITS`.
+
+    Attributes
+    ----------
+    values : xarray.DataArray
+        On the cube's ``(lat, lon)``: the unit of each cell (int, -1 where the cube has no data).
+    cells : pandas.DataFrame
+        One row per mapped cell: ``lat``, ``lon``, ``unit``, ``confidence`` (the unit-map
+        contract of :mod:`planetml_lib.io.unit_maps`), written by ``write_output``.
+    """
+
+    values: xr.DataArray
+    cells: pd.DataFrame
 
 
 #: Every name a case module defines, with the parameters of the callables (``None``: not callable).

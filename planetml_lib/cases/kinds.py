@@ -6,7 +6,8 @@ inspecting the case. A kind that no case uses yet has no entry; its first case a
 
 Data records (:func:`data_records`) describe what a model was trained, validated and tested
 on, in the model's metadata: for a time series one record per series (or per orbit)
-with its source and time range; for rasters one record per scene with its source and seed.
+with its source and time range; for rasters one record per scene with its source and seed;
+for a map cube its source (planet seed and family when simulated) and mapped longitudes.
 :func:`data_role` tells whether new data lie inside them.
 """
 
@@ -14,14 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
-from planetml_lib.cases.base import Detection, Kind, ObjectDetection, RowPrediction
+from planetml_lib.cases.base import Detection, Kind, ObjectDetection, RowPrediction, UnitMap
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.io.atomic import atomic_write
 from planetml_lib.io.export import read_catalog, write_catalog
 from planetml_lib.io.geotiff import read_outlines, vector_driver, write_objects
 from planetml_lib.io.tables import read_table
+from planetml_lib.io.unit_maps import SUFFIXES as UNIT_MAP_SUFFIXES
+from planetml_lib.io.unit_maps import read_unit_map, write_unit_map
 from planetml_lib.preprocess.mineralogy import sample_keys
 
 
@@ -80,6 +84,34 @@ def _rows_inside(records, ds):
     return bool(recorded & set(sample_keys(ds)))
 
 
+def _longitude_runs(lon):
+    """Contiguous runs ``[first, last]`` of the sorted longitudes ``lon`` (cell centres, one grid step apart)."""
+    if lon.size == 0:
+        return []
+    step = np.min(np.diff(lon)) if lon.size > 1 else 0.0
+    breaks = np.flatnonzero(np.diff(lon) > step * 1.5)
+    starts, ends = np.r_[0, breaks + 1], np.r_[breaks, lon.size - 1]
+    return [[float(lon[a]), float(lon[b])] for a, b in zip(starts, ends, strict=True)]
+
+
+def _cube_records(cube):
+    """A cube's source (a simulated planet with its seed and family) and the longitudes of its mapped cells."""
+    observed = np.isfinite(cube["reflectance"]).any("wavelength")
+    lon = cube["lon"].values[observed.any("lat").values]
+    record = {"source": str(cube.attrs.get("source", "unknown"))}
+    if "seed" in cube.attrs:
+        record.update(seed=int(cube.attrs["seed"]), family=str(cube.attrs.get("family", "")))
+    return [{**record, "lon_ranges": _longitude_runs(np.sort(lon))}]
+
+
+def _cube_inside(records, cube):
+    """Whether a mapped cell of ``cube`` lies in a recorded cube's longitudes (same source, seed and family)."""
+    own = _cube_records(cube)[0]
+    same = [r for r in records if {k: v for k, v in r.items() if k != "lon_ranges"}
+            == {k: v for k, v in own.items() if k != "lon_ranges"}]
+    return any(a <= d and c <= b for r in same for a, b in r["lon_ranges"] for c, d in own["lon_ranges"])
+
+
 def _write_rows(rows, path):
     """A prediction table as CSV, atomically; returns the path."""
     path = Path(path)
@@ -134,6 +166,8 @@ KINDS = {
                                   lambda scenes: [_scene_record(s) for s in _scene_list(scenes)], _scenes_inside),
     Kind.TABLE_ROWS: KindSpec(RowPrediction, "rows", _write_rows, _read_rows, (".csv",), (), _rows_records,
                               _rows_inside),
+    Kind.MAP_UNITS: KindSpec(UnitMap, "cells", write_unit_map, read_unit_map, UNIT_MAP_SUFFIXES, (),
+                             _cube_records, _cube_inside),
 }
 
 
@@ -155,7 +189,7 @@ def result_spec(result):
 
 
 def write_output(result, path):
-    """Write the catalogue of a ``predict`` result (events, objects or rows) to ``path``; return the path."""
+    """Write the catalogue of a ``predict`` result (events, objects, rows or cells) to ``path``; return the path."""
     return result_spec(result).write(result[1], path)
 
 

@@ -12,6 +12,7 @@ from planetml_lib.models.gan import DCGANDiscriminator, DCGANGenerator
 from planetml_lib.models.nguyen2019 import NguyenCNN
 from planetml_lib.models.resunetpp1d import ResUNetPP1d
 from planetml_lib.models.spectranet1d import SpectraNet1d
+from planetml_lib.models.surface_units import UnitClassifier
 from planetml_lib.models.unet2d import UNet2d
 
 MODELS = {
@@ -22,6 +23,7 @@ MODELS = {
     "cnnlstm": CNNLSTM,
     "spectranet1d": SpectraNet1d,
     "unet2d": UNet2d,
+    "unit_classifier": UnitClassifier,
     "dcgan_generator": DCGANGenerator,
     "dcgan_discriminator": DCGANDiscriminator,
 }
@@ -58,4 +60,5 @@ def create_model(name, **options):
 
 
 __all__ = ["CNNLSTM", "MODELS", "CausalCNN1d", "ConvNet1d", "DCGANDiscriminator", "DCGANGenerator", "NguyenCNN",
-           "ResUNetPP1d", "SpectraNet1d", "UNet2d", "create_model"]
+           "ResUNetPP1d", "SpectraNet1d", "UNet2d", "UnitClassifier",
+           "create_model"]
