@@ -1,0 +1,108 @@
+"""Mercury surface units on SIMULATED planets: our pipeline (UMAP on the ICA sources) against the original
+configuration (UMAP on the raw spectra), and the time and memory of UMAP and clustering on a global cube.
+
+Everything scored here is SIMULATED (the global MASCS cube is not available offline). The planets were named
+before any score was seen: test planets of the training generator family are seeds 100-102, planets of the
+held-out family ``noisy_low_contrast`` (weaker unit contrast, more noise, stronger photometric residuals)
+seeds 200-202; the configuration's defaults were set on seeds 0-2. For each planet both configurations are
+fitted on the training longitude blocks (units discovered without labels) and scored on the test blocks:
+adjusted Rand index and normalised mutual information against the true unit map. Stages (each adds its
+figures to ``benchmarks/results/mercury_surface.json``; ``benchmarks/mercury_surface_k.py`` and
+``benchmarks/mercury_surface_gridding.py`` add the original real embedding's statistics and the gridding):
+
+* ``units``: the comparison above, on cubes of ``--resolution`` degrees.
+* ``speed``: a 1-deg SIMULATED planet, all observed cells: ICA, UMAP on the sources and the clustering with
+  the statistics of k; seconds of each step and peak memory (resident set size of this process).
+
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/mercury_surface.py STAGE [--resolution 3]``.
+"""
+
+import argparse
+import dataclasses
+import json
+import resource
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from planetml_lib.cases import mercury_surface as case
+from planetml_lib.models.artifacts import plain_json
+
+RESULTS = Path(__file__).parent / "results" / "mercury_surface.json"
+PLANETS = {"training": (100, 101, 102), "noisy_low_contrast": (200, 201, 202)}
+CONFIGURATIONS = {"ours (UMAP on ICA sources)": "sources", "original (UMAP on raw spectra)": "spectra"}
+
+
+def update_results(entries):
+    """Replace ``entries`` in the saved results, keeping every other figure."""
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results.update(entries)
+    RESULTS.write_text(json.dumps(plain_json(results), indent=2, allow_nan=False) + "\n")
+
+
+def _score(config):
+    data = case.load_data(config)
+    trained = case.train(config, data)
+    metrics = case.evaluate(trained, data["test"]).set_index("metric")["value"]
+    return {"adjusted_rand": round(float(metrics["adjusted_rand"]), 4),
+            "nmi": round(float(metrics["normalised_mutual_information"]), 4),
+            "n_units": trained.metadata.postprocessing["n_units"],
+            "n_components": trained.metadata.model_options["n_components"]}
+
+
+def units(resolution):
+    """Both configurations on every named planet; the mean ARI per family and configuration."""
+    rows = []
+    for family, seeds in PLANETS.items():
+        for seed in seeds:
+            for name, embed_on in CONFIGURATIONS.items():
+                config = dataclasses.replace(case.Config(), seed=seed, family=family, resolution_deg=resolution,
+                                             embed_on=embed_on, progress=False)
+                started = time.perf_counter()
+                row = {"family": family, "seed": seed, "configuration": name, **_score(config),
+                       "seconds": round(time.perf_counter() - started, 1)}
+                print(row, flush=True)
+                rows.append(row)
+    summary = {f"{family} / {name}": {
+        "adjusted_rand_mean": round(float(np.mean([r["adjusted_rand"] for r in rows
+                                                   if r["family"] == family and r["configuration"] == name])), 4),
+        "adjusted_rand_std": round(float(np.std([r["adjusted_rand"] for r in rows
+                                                 if r["family"] == family and r["configuration"] == name])), 4)}
+        for family in PLANETS for name in CONFIGURATIONS}
+    print(json.dumps(summary, indent=2))
+    update_results({"units_simulated": {"resolution_deg": resolution, "planets": PLANETS, "rows": rows,
+                                        "summary": summary, "data": "SIMULATED"}})
+
+
+def speed():
+    """ICA, UMAP on the sources and clustering with the statistics of k on a whole 1-deg planet."""
+    config = dataclasses.replace(case.Config(), seed=100, max_embedded_cells=10**6, progress=False)
+    cube = case.simulate_surface_cube(config.seed, config.family, 1.0)
+    spectra, _ = case.cube_cells(cube)
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = case.discover_units(spectra, config)
+    seconds = time.perf_counter() - started
+    entry = {"cells": len(spectra), "seconds_total": round(seconds, 1), "k": int(found["k"]),
+             "n_components": int(found["ica"].n_components),
+             "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+             "what": "noise, ICA, UMAP (n_neighbors 50, one thread) on the sources, statistics of k (complete "
+                     "linkage, 5 bootstrap pairs of 3,000 cells), complete-linkage units (15,000-cell tree)",
+             "data": "SIMULATED"}
+    print(entry)
+    update_results({"speed_1deg": entry})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stage", choices=("units", "speed"))
+    parser.add_argument("--resolution", type=float, default=3.0, help="cell size of the planets of 'units' (deg)")
+    args = parser.parse_args()
+    units(args.resolution) if args.stage == "units" else speed()
+
+
+if __name__ == "__main__":
+    main()
