@@ -25,7 +25,7 @@ ORIGINAL_EMBEDDING = DATA_DIR / "mercury_surface" / "original_umap_embedding_553
 #: The original pipeline's ICA reconstruction error for each number of components.
 ORIGINAL_ICA_ERROR = DATA_DIR / "mercury_surface" / "original_ica_reconstruction_error.csv"
 #: Settings of :func:`original_k_statistics` (benchmark) and of its fast mode (notebooks, tests).
-K_SETTINGS = {"full": {"ks": range(2, 13), "n_boot": 5, "subsample": 5000, "max_linkage_points": 15000},
+K_SETTINGS = {"full": {"ks": range(2, 13), "n_boot": 10, "subsample": 5000, "max_linkage_points": 15000},
               "fast": {"ks": range(2, 6), "n_boot": 3, "subsample": 3000, "max_linkage_points": 3000}}
 
 
@@ -44,7 +44,7 @@ def load_original_ica_error():
 def original_k_statistics(fast=False, methods=("complete", "kmeans"), seed=0):
     """:func:`~planetml_lib.evaluate.clustering.k_statistics` on the original embedding.
 
-    Full: k = 2..12, 5 resamples (pairs) of 5,000 cells, complete linkage on 15,000 cells (minutes on two
+    Full: k = 2..12, 10 resamples (pairs) of 5,000 cells, complete linkage on 15,000 cells (minutes on two
     cores). Fast: k = 2..5, 3 resamples of 3,000 cells, linkage on 3,000 cells (seconds).
     """
     settings = K_SETTINGS["fast" if fast else "full"]
