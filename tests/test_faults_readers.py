@@ -30,6 +30,7 @@ from planetml_lib.io.cef_writer import write_cef
 from planetml_lib.io.cluster import read_cluster
 from planetml_lib.io.export import read_catalog, write_catalog
 from planetml_lib.io.geotiff import read_geotiff, read_outlines, write_objects
+from planetml_lib.io.mascs import read_mascs_virs
 from planetml_lib.io.messenger_csv import read_messenger_csv
 from planetml_lib.io.omni import read_omni2
 from planetml_lib.io.pds import read_messenger_mag
@@ -44,6 +45,7 @@ from planetml_lib.io.spectra import (
 from planetml_lib.io.tables import read_table
 
 TEST_DATA = Path(__file__).parent / "data"
+MASCS = TEST_DATA / "mascs"
 WIND = sorted((DATA_DIR / "icme" / "cdaweb_wind_2024-05").glob("*.cdf"))
 
 
@@ -64,6 +66,15 @@ def _envi_beside_header(path):
     if not header.exists():
         header.write_bytes((TEST_DATA / "relab_olivine_opx.hdr").read_bytes())
     return read_envi_library(path)
+
+
+def _mascs_beside_label(path):
+    """Read a MASCS VIRS data file with the good label and format file copied beside it (the matrix damages
+    the binary table; tests/test_io_mascs.py damages the label)."""
+    for name in ("virsvd_ob2_13051_143720.lbl", "VIRSVD.FMT"):
+        if not (path.parent / name).exists():
+            (path.parent / name).write_bytes((MASCS / name).read_bytes())
+    return read_mascs_virs(path)
 
 
 def _cluster_cef(folder):
@@ -107,6 +118,7 @@ READERS = {
     "read_envi_library": (_envi_beside_header, lambda folder: TEST_DATA / "relab_olivine_opx.sli"),
     "read_cef": (read_cef, _cluster_cef),
     "read_cluster": (lambda path: read_cluster([path]), _cluster_cef),
+    "read_mascs_virs": (_mascs_beside_label, lambda folder: MASCS / "virsvd_ob2_13051_143720.dat"),
 }
 
 

@@ -25,6 +25,7 @@ _HOMES = {
     "read_cluster": "cluster",
     "read_cluster_crossings": "catalogs",
     "read_icmecat": "catalogs",
+    "read_mascs_virs": "mascs",
     "read_messenger_mag": "pds",
     "read_messenger_orbits": "catalogs",
     "read_omni2": "omni",
