@@ -43,6 +43,7 @@ from planetml_lib.io.spectra import (
     read_spectrum_json,
 )
 from planetml_lib.io.tables import read_table
+from planetml_lib.io.unit_maps import read_unit_map, write_unit_map
 
 TEST_DATA = Path(__file__).parent / "data"
 MASCS = TEST_DATA / "mascs"
@@ -66,6 +67,13 @@ def _envi_beside_header(path):
     if not header.exists():
         header.write_bytes((TEST_DATA / "relab_olivine_opx.hdr").read_bytes())
     return read_envi_library(path)
+
+
+def _unit_table(folder):
+    """A unit map written as a CSV table (the map-units contract)."""
+    cells = pd.DataFrame({"lat": [-1.5, -1.5, 1.5, 1.5], "lon": [0.5, 3.5, 0.5, 3.5], "unit": [0, 2, 1, 1],
+                          "confidence": [1.0, 0.6, 0.8, 0.9]})
+    return write_unit_map(cells, folder / "units.csv")
 
 
 def _mascs_beside_label(path):
@@ -119,6 +127,7 @@ READERS = {
     "read_cef": (read_cef, _cluster_cef),
     "read_cluster": (lambda path: read_cluster([path]), _cluster_cef),
     "read_mascs_virs": (_mascs_beside_label, lambda folder: MASCS / "virsvd_ob2_13051_143720.dat"),
+    "read_unit_map": (read_unit_map, _unit_table),
 }
 
 

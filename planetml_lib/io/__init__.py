@@ -31,9 +31,11 @@ _HOMES = {
     "read_omni2": "omni",
     "read_philpott": "catalogs",
     "read_solarwind_csv": "solarwind",
+    "read_unit_map": "unit_maps",
     "read_winslow": "catalogs",
     "write_catalog": "export",
     "write_cef": "cef_writer",
+    "write_unit_map": "unit_maps",
 }
 
 __all__ = sorted(_HOMES)

@@ -56,12 +56,12 @@ def _draw(rng, bounds, integer=False):
 def end_members(rng, contrast, wavelengths=WAVELENGTHS):
     """Spectra ``(5, wavelength)``: the four units' end-members and the fresh-crater material.
 
-    A continuum ``albedo * (1 + slope * (w - 700) / 700)`` (reflectance at 700 nm near 0.06, red
-    slopes), the low-reflectance material darker, less red and with a broad Gaussian absorption
+    A continuum ``albedo * (1 + slope * (w - 700) / 700)`` (reflectance at 700 nm 0.03-0.075: the real
+    VIRS orbit shipped with PlanetML has a median of 0.036, global maps near 0.06; red slopes), the low-reflectance material darker, less red and with a broad Gaussian absorption
     near 600 nm; differences from the intermediate terrain scaled by ``contrast``.
     """
     w = (wavelengths - 700.0) / 700.0
-    base_albedo, base_slope = rng.uniform(0.055, 0.07), rng.uniform(0.9, 1.3)
+    base_albedo, base_slope = rng.uniform(0.03, 0.075), rng.uniform(0.9, 1.3)
     offsets = {  # (albedo ratio - 1, slope change, 600-nm band depth) of each end-member
         "intermediate_terrain": (0.0, 0.0, 0.0),
         "polar": (rng.uniform(0.03, 0.08), rng.uniform(0.05, 0.15), 0.0),
