@@ -141,3 +141,18 @@ def test_evaluate_needs_a_true_unit_map(fast_case):
     run = fast_case("mercury_surface")
     with pytest.raises(PlanetMLError, match="no true unit map"):
         case.evaluate(run.trained, run.data["test"].drop_vars("unit"))
+
+
+def test_the_command_maps_the_real_orbit_gridded_at_one_degree_to_a_geotiff(fast_case, tmp_path, capsys):
+    from planetml_lib.cli import main
+
+    run = fast_case("mercury_surface")
+    output = tmp_path / "units.tif"
+    args = ["predict", "mascs", "--model", str(run.folder), "--input", str(case.REAL_ORBIT), "--output", str(output)]
+    assert main(args) == 0
+    cells = read_unit_map(output)
+    real = case.read_input([case.REAL_ORBIT])  # the orbit's footprints, gridded
+    assert len(cells) == int((real["n_spectra"] > 0).sum()) > 20
+    assert cells["lat"].between(-60, 15).all() and cells["lon"].between(40, 75).all()
+    assert f"{len(cells)} cells written to" in capsys.readouterr().out
+    assert data_role(run.trained.metadata, real) == "held-out"
