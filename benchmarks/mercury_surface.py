@@ -15,6 +15,13 @@ figures to ``benchmarks/results/mercury_surface.json``; ``benchmarks/mercury_sur
 ``benchmarks/mercury_surface_gridding.py`` add the original real embedding's statistics and the gridding):
 
 * ``units``: the comparison above, on cubes of ``--resolution`` degrees.
+* ``methods``: on each named planet's training cells embedded by our configuration, complete linkage,
+  k-means and a Gaussian mixture at the k our rule chose, and HDBSCAN at its own number, side by side
+  (adjusted Rand index against the true units, noise points counted as one more cluster). A report on
+  the same planets: no setting is chosen from it.
+* ``realism``: the only real spectra offline (the VIRS orbit shipped with PlanetML, gridded) beside the
+  SIMULATED planets: reflectance at 700 nm, the 950/415 nm ratio (spectral slope) and the noise estimate,
+  5th, 50th and 95th percentiles; whether the real values lie inside the simulated ranges.
 * ``speed``: a 1-deg SIMULATED planet, all observed cells: ICA, UMAP on the sources and the clustering with
   the statistics of k; seconds of each step and peak memory (resident set size of this process).
 
@@ -85,6 +92,52 @@ def units(resolution):
                                         "summary": summary, "data": "SIMULATED"}})
 
 
+def methods(resolution):
+    """Every clustering method on the embedding of each named planet's training cells."""
+    from planetml_lib.evaluate.cluster_comparison import compare_clusterings
+
+    rows = []
+    for family, seeds in PLANETS.items():
+        for seed in seeds:
+            config = dataclasses.replace(case.Config(), seed=seed, family=family, resolution_deg=resolution,
+                                         progress=False)
+            train = case.load_data(config)["train"]
+            spectra, index = case.cube_cells(train)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                found = case.discover_units(spectra, config)
+            truth = train["unit"].values.ravel()[index][found["embedded"]]
+            table, _ = compare_clusterings(found["embedding"], found["k"], truth=truth, seed=seed)
+            for row in table.round(4).to_dict("records"):
+                rows.append({"family": family, "seed": seed, "k": int(found["k"]), **row})
+                print(rows[-1], flush=True)
+    update_results({"methods_simulated": {"resolution_deg": resolution, "rows": rows, "data": "SIMULATED"}})
+
+
+def _spectra_statistics(spectra):
+    """Percentiles 5, 50, 95 of the reflectance at 700 nm and the 950/415 nm ratio, and the noise estimate."""
+    from planetml_lib.models.surface_units import noise_level
+
+    band = {w: int(np.argmin(np.abs(case.WAVELENGTHS - w))) for w in (415, 700, 950)}
+    percentiles = lambda values: np.percentile(values, [5, 50, 95]).round(4).tolist()  # noqa: E731
+    return {"reflectance_700": percentiles(spectra[:, band[700]]),
+            "ratio_950_415": percentiles(spectra[:, band[950]] / spectra[:, band[415]]),
+            "noise": round(noise_level(spectra), 5), "n_cells": len(spectra)}
+
+
+def realism():
+    """The real orbit's spectra (gridded at 1 deg) against each named SIMULATED planet at 3 deg."""
+    real = _spectra_statistics(case.cube_cells(case.read_input([case.REAL_ORBIT]))[0])
+    simulated = {f"{family} {seed}": _spectra_statistics(case.cube_cells(
+        case.simulate_surface_cube(seed, family, 3.0))[0]) for family, seeds in PLANETS.items() for seed in seeds}
+    inside = {name: bool(min(s[name][0] for s in simulated.values()) <= real[name][1]
+                         <= max(s[name][2] for s in simulated.values()))
+              for name in ("reflectance_700", "ratio_950_415")}
+    entry = {"real_orbit": real, "simulated": simulated, "real_median_inside_simulated_range": inside}
+    print(json.dumps(entry, indent=1))
+    update_results({"realism": entry})
+
+
 def speed():
     """ICA, UMAP on the sources and clustering with the statistics of k on a whole 1-deg planet."""
     config = dataclasses.replace(case.Config(), seed=100, max_embedded_cells=10**6, progress=False)
@@ -107,10 +160,12 @@ def speed():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stage", choices=("units", "speed"))
+    parser.add_argument("stage", choices=("units", "methods", "realism", "speed"))
     parser.add_argument("--resolution", type=float, default=3.0, help="cell size of the planets of 'units' (deg)")
     args = parser.parse_args()
-    units(args.resolution) if args.stage == "units" else speed()
+    stages = {"units": lambda: units(args.resolution), "methods": lambda: methods(args.resolution),
+              "realism": realism, "speed": speed}
+    stages[args.stage]()
 
 
 if __name__ == "__main__":
