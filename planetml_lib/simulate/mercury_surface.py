@@ -57,8 +57,9 @@ def end_members(rng, contrast, wavelengths=WAVELENGTHS):
     """Spectra ``(5, wavelength)``: the four units' end-members and the fresh-crater material.
 
     A continuum ``albedo * (1 + slope * (w - 700) / 700)`` (reflectance at 700 nm 0.03-0.075: the real
-    VIRS orbit shipped with PlanetML has a median of 0.036, global maps near 0.06; red slopes), the low-reflectance material darker, less red and with a broad Gaussian absorption
-    near 600 nm; differences from the intermediate terrain scaled by ``contrast``.
+    VIRS orbit shipped with PlanetML has a median of 0.036, global maps near 0.06; red slopes), the
+    low-reflectance material darker, less red and with a broad Gaussian absorption near 600 nm;
+    differences from the intermediate terrain scaled by ``contrast``.
     """
     w = (wavelengths - 700.0) / 700.0
     base_albedo, base_slope = rng.uniform(0.03, 0.075), rng.uniform(0.9, 1.3)
