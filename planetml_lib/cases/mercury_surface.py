@@ -44,6 +44,7 @@ from planetml_lib.models.surface_units import (
     noise_level,
     order_by_reflectance,
     reconstruction_residuals,
+    source_scale,
 )
 from planetml_lib.simulate.mercury_surface import WAVELENGTHS, simulate_surface_cube
 
@@ -72,8 +73,10 @@ class Config:
     max_components: int = 12
     noise_margin: float = 1.05
     n_components: int | None = None
-    # UMAP on "sources" (ours) or on "spectra" (the original configuration)
+    # UMAP on "sources" (ours) or on "spectra" (the original configuration); sources in "unit_variance"
+    # (each weighs the same) or "reflectance" (each weighs what it adds to the spectra)
     embed_on: str = "sources"
+    source_units: str = "unit_variance"
     n_neighbors: int = 50
     min_dist: float = 0.5
     max_embedded_cells: int = 20000
@@ -159,8 +162,9 @@ def _band(wavelength_nm):
 def discover_units(spectra, config):
     """Units of ``spectra (n, bands)`` without labels: ICA, UMAP, the statistics of k, clustering.
 
-    Returns a dict: ``ica`` (fitted FastICA), ``sources``, ``embedded`` (indices of the embedded
-    cells), ``embedding`` (their 2-D UMAP), ``units`` (ordered by reflectance at 700 nm), ``k``,
+    Returns a dict: ``ica`` (fitted FastICA), ``sources`` (scaled as ``config.source_units`` says),
+    ``embedded`` (indices of the embedded cells), ``embedding`` (their 2-D UMAP), ``units`` (ordered by
+    reflectance at 700 nm), ``k``,
     ``statistics`` (tidy frame, None when ``config.n_units`` is fixed), ``noise`` and ``residuals``.
     """
     rng = np.random.default_rng(config.seed)
@@ -168,7 +172,7 @@ def discover_units(spectra, config):
     residuals = reconstruction_residuals(spectra, config.max_components, config.seed)
     n_components = config.n_components or choose_n_components(residuals, noise, config.noise_margin)
     ica = fit_ica(spectra, n_components, config.seed)
-    sources = ica.transform(spectra)
+    sources = ica.transform(spectra) * source_scale(ica, config.source_units)
     embedded = np.sort(rng.permutation(len(spectra))[:config.max_embedded_cells])
     features = sources if config.embed_on == "sources" else spectra
     embedding = embed(features[embedded], config.n_neighbors, config.min_dist, config.seed)
@@ -192,7 +196,8 @@ def train(config, data):
     found = discover_units(spectra, config)
     reference = np.random.default_rng(config.seed).permutation(len(found["embedded"]))[:config.n_reference]
     model = _classifier(config, spectra.shape[1], found["k"], found["ica"].n_components, len(reference))
-    model.set_state(found["ica"], found["sources"][found["embedded"][reference]], found["units"][reference])
+    model.set_state(found["ica"], found["sources"][found["embedded"][reference]], found["units"][reference],
+                    source_scale(found["ica"], config.source_units))
     chosen = {"n_components": f"fewest ICA components whose residual std is below {config.noise_margin} x the "
                               "noise estimated from the training spectra (second differences)",
               "noise": round(found["noise"], 6),

@@ -69,6 +69,14 @@ def fit_ica(spectra, n_components, seed=0):
                    random_state=seed).fit(spectra)
 
 
+def source_scale(ica, units="unit_variance"):
+    """Factors that put ICA sources on a scale: 1 (``"unit_variance"``: every source weighs the same) or the
+    length of each source's mixing vector (``"reflectance"``: a source weighs what it adds to the spectra)."""
+    if units not in ("unit_variance", "reflectance"):
+        raise ValueError(f"source units must be 'unit_variance' or 'reflectance', got {units!r}")
+    return np.ones(ica.components_.shape[0]) if units == "unit_variance" else np.linalg.norm(ica.mixing_, axis=0)
+
+
 def embed(points, n_neighbors=50, min_dist=0.5, seed=0):
     """2-D UMAP embedding of ``points (n, d)`` (single-threaded, so a seed reproduces it)."""
     import umap  # compiles with numba on first import: only when an embedding is asked for
@@ -116,11 +124,13 @@ class UnitClassifier(nn.Module):
         self.register_buffer("reference", torch.zeros(n_reference, n_components))
         self.register_buffer("reference_units", torch.zeros(n_reference, dtype=torch.long))
 
-    def set_state(self, ica, reference_sources, reference_units):
-        """Copy a fitted FastICA and the labelled reference cells into the buffers; return self."""
+    def set_state(self, ica, reference_sources, reference_units, source_scale=None):
+        """Copy a fitted FastICA (its sources multiplied by ``source_scale``, default 1) and the labelled
+        reference cells (sources on the same scale) into the buffers; return self."""
         tensor = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
+        scale = np.ones(ica.components_.shape[0]) if source_scale is None else np.asarray(source_scale)
         self.mean.copy_(tensor(ica.mean_))
-        self.unmixing.copy_(tensor(ica.components_))
+        self.unmixing.copy_(tensor(ica.components_ * scale[:, None]))
         self.reference.copy_(tensor(reference_sources))
         self.reference_units.copy_(torch.as_tensor(np.asarray(reference_units), dtype=torch.long))
         return self
