@@ -51,7 +51,7 @@ from planetml_lib.models.surface_units import (
 from planetml_lib.simulate.mercury_surface import WAVELENGTHS, simulate_surface_cube
 
 NAME = "mercury_surface"
-TITLE = "Mercury surface units from MASCS VIRS spectra (ICA, UMAP on the sources, clustering; SIMULATED cubes)"
+TITLE = "Mercury surface units from MASCS VIRS spectra (ICA, UMAP, clustering with k by statistics; SIMULATED cubes)"
 KIND = Kind.MAP_UNITS
 METRIC_LEVELS = ("cell",)
 SHIPPED_MODELS = {}
@@ -183,7 +183,8 @@ def discover_units(spectra, config):
     if config.n_units is None:
         statistics = k_statistics(embedding, range(config.k_range[0], config.k_range[1] + 1),
                                   methods=(config.clustering,), n_boot=config.n_boot,
-                                  subsample=min(config.statistics_subsample, len(embedding)), seed=config.seed)
+                                  subsample=min(config.statistics_subsample, len(embedding)), seed=config.seed,
+                                  progress=config.progress)
     k = config.n_units or choose_k(statistics, config.clustering, config.min_stability)
     units = cluster_labels(embedding, k, config.clustering, seed=config.seed)
     units = order_by_reflectance(units, spectra[embedded, _band(700)])

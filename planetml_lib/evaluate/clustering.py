@@ -127,7 +127,7 @@ def _k_rows(method, k, points, labels, draws, resampled):
 
 
 def k_statistics(points, ks=range(2, 13), methods=("complete", "kmeans"), n_boot=10, subsample=5000, seed=0,
-                 max_linkage_points=15000):
+                 max_linkage_points=15000, progress=True):
     """Silhouette, Davies-Bouldin index and resampling stability of each method at each number of clusters.
 
     For each method, all points are clustered once per k (:func:`cluster_labels`, the linkage on at most
@@ -153,6 +153,8 @@ def k_statistics(points, ks=range(2, 13), methods=("complete", "kmeans"), n_boot
     seed : int
     max_linkage_points : int
         Passed to :func:`cluster_labels` for the clustering of all points.
+    progress : bool
+        A progress bar over (method, k) on a terminal or in a notebook.
 
     Returns
     -------
@@ -172,14 +174,14 @@ def k_statistics(points, ks=range(2, 13), methods=("complete", "kmeans"), n_boot
     size = min(subsample, int(MAX_RESAMPLE_FRACTION * len(points)))
     draws = [_draw(len(points), size, seed + 1 + i) for i in range(2 * n_boot)]
     rows = []
-    with tqdm(total=len(methods) * len(ks), desc="k statistics", disable=None) as progress:
+    with tqdm(total=len(methods) * len(ks), desc="k statistics", disable=None if progress else True) as bar:
         for method in methods:
             full = _partitioner(points, method, seed, max_linkage_points)
             resampled = [_partitioner(points[draw], method, seed + 1 + i, max_linkage_points)
                          for i, draw in enumerate(draws)]
             for k in ks:
                 rows += _k_rows(method, k, points, full(k), draws, resampled)
-                progress.update()
+                bar.update()
     return pd.DataFrame(rows, columns=["method", "k", "metric", "value", "spread"])
 
 

@@ -79,6 +79,11 @@ def source_scale(ica, units="unit_variance"):
 
 def embed(points, n_neighbors=50, min_dist=0.5, seed=0):
     """2-D UMAP embedding of ``points (n, d)`` (single-threaded, so a seed reproduces it)."""
+    import numba
+
+    # numba's default OpenMP layer leaves threads spinning after UMAP, which made every later k-means fit
+    # in the process about 50 times slower; the workqueue layer does not
+    numba.config.THREADING_LAYER = "workqueue"
     import umap  # compiles with numba on first import: only when an embedding is asked for
 
     n_neighbors = min(n_neighbors, len(points) - 1)
