@@ -16,7 +16,6 @@ longitude blocks (training, validation and test blocks never share a cell). Ever
 simulated data; the real MASCS orbit and the original's real UMAP embedding are in the notebooks.
 """
 
-import dataclasses
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from planetml_lib.cases import trained as _trained
 from planetml_lib.cases.base import Kind, UnitMap
 from planetml_lib.cases.kinds import check_options, data_records, guard_training_data, write_output
 from planetml_lib.cases.metadata import ModelMetadata
-from planetml_lib.cases.trained import TrainedModel
+from planetml_lib.cases.trained import TrainedModel, with_validation_scores
 from planetml_lib.datasets import DATA_DIR
 from planetml_lib.errors import DataFormatError, PlanetMLError
 from planetml_lib.evaluate.classes import to_metrics_frame
@@ -222,9 +221,7 @@ def train(config, data):
         postprocessing_chosen_on=chosen, metrics={}, training={"training_cells": len(spectra),
                                                                "embedded_cells": len(found["embedded"])})
     trained = TrainedModel(model=model.eval(), config=config, metadata=metadata)
-    scores = evaluate(trained, data["validation"])
-    validation = {f"{row.metric}/{row['class']}": round(float(row.value), 4) for _, row in scores.iterrows()}
-    return dataclasses.replace(trained, metadata=dataclasses.replace(metadata, metrics={"validation": validation}))
+    return with_validation_scores(trained, evaluate, data["validation"])
 
 
 def load_trained(folder=None):

@@ -12,7 +12,6 @@ sample (:func:`~planetml_lib.preprocess.mineralogy.physical_sample_groups`): spe
 (sub-samples, grain sizes, repeated measurements) are never on both sides. Real data.
 """
 
-import dataclasses
 import functools
 import os
 import sys
@@ -30,7 +29,7 @@ from planetml_lib.cases import trained as _trained
 from planetml_lib.cases.base import Kind, RowPrediction
 from planetml_lib.cases.kinds import check_options, data_records, guard_training_data, write_output
 from planetml_lib.cases.metadata import ModelMetadata
-from planetml_lib.cases.trained import TrainedModel
+from planetml_lib.cases.trained import TrainedModel, with_validation_scores
 from planetml_lib.datasets import DATA_DIR, register_sample
 from planetml_lib.device import model_device
 from planetml_lib.errors import PlanetMLError
@@ -152,9 +151,7 @@ def train(config, data):
         postprocessing_chosen_on={"what": "fixed before training (0.5), not tuned"},
         metrics={}, training={"best_epoch": int(history.attrs["best_epoch"]), "epochs_run": len(history)})
     trained = TrainedModel(model=model, config=config, metadata=metadata, history=history)
-    scores = evaluate(trained, data["validation"])
-    validation = {f"{row.metric}/{row['class']}": round(float(row.value), 4) for _, row in scores.iterrows()}
-    return dataclasses.replace(trained, metadata=dataclasses.replace(metadata, metrics={"validation": validation}))
+    return with_validation_scores(trained, evaluate, data["validation"])
 
 
 def load_trained(folder=None):

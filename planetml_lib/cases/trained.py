@@ -1,5 +1,6 @@
 """A trained model together with the case configuration and metadata it needs to predict."""
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,15 @@ class TrainedModel:
     def save(self, folder):
         """Write the model folder (``weights.safetensors`` and ``config.json``) atomically; return it."""
         return save_model(self.model, Path(folder), config=self.metadata.to_dict())
+
+
+def with_validation_scores(trained, evaluate, validation):
+    """``trained`` with ``evaluate(trained, validation)``'s scores recorded in its metadata as
+    ``metrics["validation"]`` (``{"metric/class": value}``, four decimals)."""
+    scores = evaluate(trained, validation)
+    recorded = {f"{row.metric}/{row['class']}": round(float(row.value), 4) for _, row in scores.iterrows()}
+    metadata = dataclasses.replace(trained.metadata, metrics={"validation": recorded})
+    return dataclasses.replace(trained, metadata=metadata)
 
 
 def shipped_model(case, variant=None):
