@@ -18,7 +18,8 @@ from planetml_lib.datasets import DATA_DIR
 from planetml_lib.simulate.mars_terrain import mars_equirectangular_wkt
 
 NAMES = sorted(CASES)
-OUTPUT = {"interval_events": "catalogue.csv", "raster_objects": "objects.gpkg", "table_rows": "predictions.csv"}
+OUTPUT = {"interval_events": "catalogue.csv", "raster_objects": "objects.gpkg", "table_rows": "predictions.csv",
+          "map_units": "units.tif"}
 
 
 def other_case_file(name, tmp_path):
