@@ -312,8 +312,13 @@ def evaluate(trained, data, allow_training_data=False):
 def unit_spectra(trained, data):
     """Mean and standard deviation of the spectra of each predicted unit: a frame ``unit``, ``wavelength``,
     ``mean``, ``std``."""
+    return _unit_spectra(data, predict(trained, data))
+
+
+def _unit_spectra(data, result):
+    """:func:`unit_spectra` of the cube ``data`` from its prediction ``result`` (a UnitMap)."""
     spectra, _ = cube_cells(data)
-    units = predict(trained, data).cells["unit"].to_numpy()
+    units = result.cells["unit"].to_numpy()
     frames = [pd.DataFrame({"unit": unit, "wavelength": WAVELENGTHS, "mean": spectra[units == unit].mean(0),
                             "std": spectra[units == unit].std(0)}) for unit in np.unique(units)]
     return pd.concat(frames, ignore_index=True)
@@ -323,13 +328,14 @@ def plot_results(trained, data):
     """The unit map (equirectangular) beside the mean spectrum of each unit with its spread."""
     figure = Figure(figsize=(12, 4), layout="constrained")
     ax_map, ax_spectra = figure.subplots(1, 2, width_ratios=(1.6, 1))
-    units = predict(trained, data).values
+    result = predict(trained, data)
+    units = result.values
     shown = np.ma.masked_less(units.values, 0)
     ax_map.pcolormesh(units["lon"], units["lat"], shown, cmap="tab10", vmin=0, vmax=9, shading="nearest")
     simulated = " (SIMULATED)" if "seed" in data.attrs else ""
     ax_map.set(xlabel="longitude (deg E)", ylabel="latitude (deg)", aspect="equal",
                title=f"surface units{simulated}")
-    for unit, part in unit_spectra(trained, data).groupby("unit"):
+    for unit, part in _unit_spectra(data, result).groupby("unit"):
         colour = f"C{unit}" if unit < 10 else None
         ax_spectra.plot(part["wavelength"], part["mean"], color=colour, label=f"unit {unit}")
         ax_spectra.fill_between(part["wavelength"], part["mean"] - part["std"], part["mean"] + part["std"],
