@@ -61,10 +61,10 @@ COPY --chown=1000:1000 notebooks /home/jovyan/notebooks
 
 USER 1000
 WORKDIR /home/jovyan
-# matplotlib's font cache and umap's numba compilation (about 15 s), done once here rather than in the
-# first notebook of every container; numba keeps what it compiles in NUMBA_CACHE_DIR.
+# matplotlib's font cache and umap's numba compilation (about 20 s), done once here rather than in the
+# first notebook and dashboard page of every container; numba keeps what it compiles in NUMBA_CACHE_DIR.
 ENV NUMBA_CACHE_DIR=/home/jovyan/.cache/numba
-RUN python -c "import matplotlib.font_manager, umap"
+RUN python -c "import matplotlib.font_manager, numpy; from planetml_lib.models.surface_units import embed; embed(numpy.random.default_rng(0).random((60, 3)))"
 EXPOSE 8888 8866
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s CMD ["python3", "-m", "planetml_lib.lab"]
 ENTRYPOINT ["tini", "--"]

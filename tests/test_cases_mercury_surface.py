@@ -14,6 +14,7 @@ from planetml_lib.io.unit_maps import read_unit_map, unit_raster, write_unit_map
 from planetml_lib.models.surface_units import (
     UnitClassifier,
     choose_n_components,
+    embed,
     fit_ica,
     noise_level,
     order_by_reflectance,
@@ -62,6 +63,15 @@ def test_noise_and_the_number_of_components_follow_the_mixture():
 def test_units_are_numbered_from_the_darkest():
     labels = np.array([5, 5, 2, 2, 9])
     assert order_by_reflectance(labels, np.array([0.9, 0.8, 0.1, 0.2, 0.5])).tolist() == [2, 2, 0, 0, 1]
+
+
+def test_umaps_numba_functions_are_cached_on_disk_so_later_processes_skip_compiling():
+    import umap
+
+    points = np.random.default_rng(0).random((40, 3))
+    assert embed(points).shape == (40, 2)
+    assert umap.layouts._nb_optimize_layout_euclidean_single_epoch.stats.cache_path is not None
+    assert umap.umap_.smooth_knn_dist.stats.cache_path is not None
 
 
 def test_the_classifier_reproduces_the_ica_sources_and_votes_the_nearest_units():
