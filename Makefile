@@ -6,7 +6,7 @@ VENV   ?= .venv
 PORT   ?= 8888
 BIN    := $(VENV)/bin
 
-.PHONY: run test lock clean chromium lint-dockerfile test-image
+.PHONY: run test docs lock clean chromium lint-dockerfile test-image
 
 # The environment is rebuilt only when the lock files or pyproject.toml change.
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
@@ -29,9 +29,15 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-liberation; \
 	  else echo "make: /usr/bin/chromium is missing: sudo apt-get install chromium"; exit 1; fi; }
 
+# The tutorial notebooks run inside tests/test_book.py, which builds the book (make docs).
 test: $(VENV)/.installed-test chromium
-	$(BIN)/ruff check planetml_lib tests benchmarks tools
-	PLANETML_FAST=1 $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider
+	$(BIN)/ruff check planetml_lib tests benchmarks tools docs
+	PLANETML_FAST=1 $(BIN)/python -m pytest -p no:cacheprovider
+
+# The book: every tutorial notebook executed in fast mode, the docs pages and the API reference, into
+# docs/_build/html (open docs/_build/html/index.html); warnings are errors. See docs/book/launch.md.
+docs: $(VENV)/.installed-test
+	PLANETML_FAST=1 $(BIN)/python -m sphinx -b html -c docs -W --keep-going . docs/_build/html
 
 # hadolint on the Dockerfile (tests/test_dockerfile.py runs it too, with the image conventions).
 lint-dockerfile: $(VENV)/.installed-test

@@ -66,14 +66,14 @@ def shipped_model(case, variant=None):
 def load_trained(folder, case):
     """Load a model folder of ``case`` (a case module) written by :meth:`TrainedModel.save`.
 
+    The network goes to :func:`planetml_lib.device.get_device`'s device.
+
     Parameters
     ----------
     folder : str, Path or None
         None loads the model shipped with the case (:func:`shipped_model`).
     case : module
         The case the folder must belong to; a folder of another case is refused by name.
-
-    The network goes to :func:`planetml_lib.device.get_device`'s device.
     """
     folder = shipped_model(case) if folder is None else Path(folder)
     model, values, _ = load_model(folder)
