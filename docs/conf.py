@@ -9,8 +9,12 @@ case pages.
 
 import os
 import re
+import sys
+from pathlib import Path
 
 import planetml_lib
+
+sys.path.insert(0, str(Path(__file__).parent / "book"))  # the results page's extension
 
 os.environ.setdefault("PLANETML_FAST", "1")  # the notebooks' parameter cell reads it
 
@@ -19,7 +23,7 @@ author = "PlanetML contributors"
 copyright = "PlanetML contributors, Apache-2.0"  # noqa: A001 (Sphinx's name)
 release = planetml_lib.__version__
 
-extensions = ["myst_nb", "sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.autosummary"]
+extensions = ["myst_nb", "sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.autosummary", "results_page"]
 root_doc = "docs/index"
 include_patterns = ["docs/**.md", "notebooks/**.ipynb"]
 exclude_patterns = [".venv", "docs/_build", "**/.ipynb_checkpoints", "**/models-local", "**/dashboard.ipynb"]

@@ -8,6 +8,7 @@ load with nothing asked of another host, and the search page, which finds the ca
 ``tests/artifacts/book_*.png``.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -17,10 +18,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sphinx.errors import ExtensionError
 
 from planetml_lib.testing import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "book"))
+import results_page  # noqa: E402 (the book's results extension, beside its pages)
+
 ARTIFACTS = Path(__file__).parent / "artifacts"
 NOTEBOOKS = sorted(path.relative_to(ROOT) for path in (ROOT / "notebooks").rglob("*.ipynb")
                    if path.name != "dashboard.ipynb" and ".ipynb_checkpoints" not in path.parts)
@@ -78,6 +83,21 @@ def test_the_api_reference_documents_each_case_config_and_shows_magnitudes_as_wr
     for case in ("icme", "mercury_boundaries", "cluster_bow_shock", "minerals", "mercury_surface", "mars_mounds"):
         assert f'id="planetml_lib.cases.{case}.Config"' in html, case
     assert "|B|" in html
+
+
+def test_the_results_page_has_a_table_per_case_with_the_committed_figures(book):
+    html = built(book, "docs/book/results.md")
+    for spec in results_page.TABLES:
+        assert spec["title"] in html.replace("&#8217;", "'"), spec["title"]
+    minerals = json.loads((ROOT / "benchmarks/results/minerals.json").read_text())
+    rmse = minerals["grouped_cv"]["spectranet1d ensemble (minerals.Config)"]["scores"]["RMSE_pp/mean_vol"]["mean"]
+    assert f"<td><p>{rmse:.1f}</p></td>" in html
+
+
+def test_a_figure_the_results_page_names_but_its_file_lacks_fails_the_build():
+    with pytest.raises(ExtensionError, match="mercury.json has no cnnlstm_test / headline / F2"):
+        results_page.figure({"cnnlstm_test": {"headline": {"F1": 0.9}}}, ("cnnlstm_test", "headline", "F2"),
+                            "mercury.json")
 
 
 @contextmanager
