@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sphinx.errors import ExtensionError
 
+from planetml_lib.cases import CASES
 from planetml_lib.testing import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,11 +79,21 @@ def test_the_launch_page_opens_every_dashboard_on_binder_and_says_how_on_the_pla
     assert "ESA Datalabs" in html and "EXPLORE" in html
 
 
-def test_the_api_reference_documents_each_case_config_and_shows_magnitudes_as_written(book):
-    html = built(book, "docs/book/api.md")
-    for case in ("icme", "mercury_boundaries", "cluster_bow_shock", "minerals", "mercury_surface", "mars_mounds"):
-        assert f'id="planetml_lib.cases.{case}.Config"' in html, case
-    assert "|B|" in html
+def test_the_api_reference_has_a_page_per_case_with_its_config_and_shows_magnitudes_as_written(book):
+    for case in CASES.values():
+        name = case.__name__.rsplit(".", 1)[1]
+        assert f'id="{case.__name__}.Config"' in built(book, f"docs/book/api/case_{name}.md"), name
+    assert "|B|" in built(book, "docs/book/api/preprocess.md")
+
+
+def test_the_api_reference_holds_every_public_module():
+    documented = set(re.findall(r"automodule:: (\S+)", "".join(
+        path.read_text() for path in (ROOT / "docs/book/api").glob("*.md"))))
+    modules = {".".join(path.relative_to(ROOT).with_suffix("").parts)
+               for path in (ROOT / "planetml_lib").rglob("*.py")
+               if not any(part.startswith("_") for part in path.relative_to(ROOT).parts)
+               and (path.parent / "__init__.py").exists()}  # not the Jupyter config files the package ships
+    assert modules - documented == set(), "add them to a page of docs/book/api/"
 
 
 def test_the_results_page_has_a_table_per_case_with_the_committed_figures(book):
