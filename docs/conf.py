@@ -69,7 +69,9 @@ html_theme_options = {
     "path_to_docs": "",
     "launch_buttons": {"binderhub_url": "https://mybinder.org", "notebook_interface": "jupyterlab"},
     "use_repository_button": True,
+    "article_footer_items": ["launch-links.html"],  # every tutorial: Binder, its dashboard, the platforms
 }
+templates_path = ["book/templates"]
 html_extra_path = ["book/root"]  # index.html at the top, pointing to docs/index.html
 
 

@@ -60,7 +60,10 @@ def test_every_tutorial_is_a_page_with_the_figures_its_run_drew(book, source):
     html = built(book, source)
     assert re.search(r'<img [^>]*src="[^"]*_images/', html), f"{source}: no figure in its page"
     assert "Traceback" not in html, f"{source}: an error shows in its page"
-    assert "mybinder.org" in html, f"{source}: no Binder launch button"
+    assert f"urlpath=lab/tree/{source}" in html, f"{source}: no link to open it on Binder"
+    if len(source.parts) == 3:
+        assert f"urlpath=voila/render/notebooks/{source.parts[1]}/dashboard.ipynb" in html, f"{source}: no dashboard"
+    assert "docs/book/launch.html" in html, f"{source}: no link to how to open it on the platforms"
 
 
 def test_the_front_page_lists_every_case_and_the_reference(book):
