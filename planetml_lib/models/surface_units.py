@@ -9,6 +9,8 @@ cells in source space. That classifier is a small ``nn.Module`` whose buffers ho
 (no pickles), so it saves and loads like every other model of PlanetML.
 """
 
+import functools
+
 import numpy as np
 import pandas as pd
 import torch
@@ -86,20 +88,22 @@ def embed(points, n_neighbors=50, min_dist=0.5, seed=0):
     numba.config.THREADING_LAYER = "workqueue"
     import umap  # compiles with numba on first import: only when an embedding is asked for
 
-    _cache_compilation(umap)
+    _cache_compilation()
     n_neighbors = min(n_neighbors, len(points) - 1)
     reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed, n_jobs=1)
     return reducer.fit_transform(points)
 
 
-def _cache_compilation(umap):
-    """Keep what numba compiles for UMAP on disk, as pynndescent does for its own functions.
+@functools.cache
+def _cache_compilation():
+    """Keep what numba compiles for UMAP on disk, as pynndescent does for its own functions (once a process).
 
     umap's layout and graph functions are compiled afresh in every process (about 20 s on 2 cores,
     paid by every notebook kernel and dashboard page); with on-disk caching a later process loads
     them in about 2 s. Caches go where numba puts them (``__pycache__`` beside umap, else
     ``NUMBA_CACHE_DIR`` or the user's cache folder) and are dropped when umap's sources change.
     """
+    import umap
     from numba.core.registry import CPUDispatcher
 
     for module in (umap.umap_, umap.layouts, umap.utils, umap.distances):
