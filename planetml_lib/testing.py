@@ -10,6 +10,7 @@ scenes on ``(y, x)``, object tables). Its steps (``check_data``, ``check_predict
 tests and the dashboard-load benchmark.
 """
 
+import io
 import json
 import socket
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
+from astropy.io import votable
 from matplotlib.figure import Figure
 
 from planetml_lib.cases.base import Kind, check_surface
@@ -26,6 +28,7 @@ from planetml_lib.dashboards.common import BUSY_TEXT
 from planetml_lib.dashboards.serve import LOOPBACK
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.preprocess.mineralogy import sample_keys
+from planetml_lib.vo.epncore import CORE, EPNTAP_UTYPE, to_epncore, write_epncore
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Debian's chromium, headless and offline: no sandbox (root in containers), no GPU, no
@@ -230,11 +233,31 @@ def check_reload(case, trained, folder, item):
 
 
 def check_output(case, result, folder):
-    """``write_output`` in each suffix of the kind, read back: one row per object or event."""
+    """``write_output`` in each suffix of the kind, read back: one row per object or event; and the
+    catalogue as EPN-TAP rows (:func:`check_epntap`)."""
     spec = kind_spec(case.KIND)
     for suffix in spec.suffixes:
         back = spec.read(case.write_output(result, folder / f"output{suffix}"))
         assert len(back) == len(result[1]), f"{suffix}: wrote {len(result[1])} {spec.noun}, read {len(back)}"
+    check_epntap(case, result[1], folder / "epn_core.xml")
+
+
+def check_epntap(case, catalogue, path):
+    """The catalogue as EPN-TAP 2.0 rows: one granule per row, the case's target, a VOTable that
+    astropy validates with the EPN-TAP utype and every mandatory column's UCD and unit."""
+    rows = to_epncore(catalogue, case.OBSERVATION, model=case.NAME)
+    assert len(rows) == len(catalogue) and rows["granule_uid"].is_unique, "not one unique granule per row"
+    assert set(rows["target_name"]) <= {case.OBSERVATION.target_name}, "rows name another target"
+    if len(rows) and "start" in catalogue.columns:
+        assert (rows["time_min"] <= rows["time_max"]).all() and rows["time_min"].notna().all(), "bad time_min/max"
+    report = io.StringIO()
+    assert votable.validate(str(write_epncore(rows, path)), output=report), report.getvalue()
+    table = votable.parse_single_table(str(path))
+    assert table.utype == EPNTAP_UTYPE, f"table utype {table.utype!r}"
+    fields = {field.name: field for field in table.fields}
+    for column in CORE:
+        field = fields[column.name]
+        assert (field.ucd, str(field.unit or "")) == (column.ucd, column.unit), f"{column.name}: UCD or unit"
 
 
 def check_refuses_training_data(case, trained, data):

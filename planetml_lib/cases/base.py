@@ -24,6 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from planetml_lib.errors import PlanetMLError
+from planetml_lib.vo.epncore import Observation
 
 
 class Kind(StrEnum):
@@ -104,6 +105,7 @@ SURFACE = {
     "NAME": None,                 # registry name, also written to every model folder of the case
     "TITLE": None,                # one line for `planetml cases` and the dashboards
     "KIND": None,                 # a Kind
+    "OBSERVATION": None,          # a planetml_lib.vo.Observation: target and instrument, for EPN-TAP
     "METRIC_LEVELS": None,        # values of the ``level`` column of evaluate()
     "Config": None,               # frozen dataclass with a ``fast()`` classmethod
     "SHIPPED_MODELS": None,       # {input variant: model folder} shipped with PlanetML, default first ({}: none)
@@ -133,6 +135,8 @@ def check_surface(case):
         raise PlanetMLError(f"case {name} lacks {missing} (see planetml_lib/cases/base.py)")
     if not isinstance(case.KIND, Kind):
         raise PlanetMLError(f"case {name}: KIND must be a Kind, got {case.KIND!r}")
+    if not isinstance(case.OBSERVATION, Observation):
+        raise PlanetMLError(f"case {name}: OBSERVATION must be a planetml_lib.vo.epncore.Observation")
     if not callable(getattr(case.Config, "fast", None)):
         raise PlanetMLError(f"case {name}: Config lacks the classmethod fast()")
     for attr, expected in SURFACE.items():

@@ -59,9 +59,14 @@ from planetml_lib.train.augment import ChannelDropout
 from planetml_lib.train.loop import fit, seeded
 from planetml_lib.train.systems import class_weights_from_labels
 from planetml_lib.viz.regions import plot_regions
+from planetml_lib.vo.epncore import Observation
 
 NAME = "cluster_bow_shock"
 TITLE = "Earth's bow shock in Cluster FGM and CIS-HIA data: region classifier vs. the original causal CNN"
+#: What the catalogue is about, in EPN-TAP terms (planetml publish).
+OBSERVATION = Observation(
+    "Earth", "planet", "Cluster", "FGM, CIS-HIA", "phys.magField#phys.density#phys.veloc", "magnetosphere",
+)
 KIND = Kind.INTERVAL_EVENTS
 METRIC_LEVELS = ("sample", "crossing_1min", "crossing_3min", "crossing_10min")  # the ``level`` column of evaluate()
 LABEL = "region"

@@ -48,9 +48,15 @@ from planetml_lib.cases.solarwind_detection import (
 from planetml_lib.datasets import DATA_DIR, register_catalog, register_sample
 from planetml_lib.io.catalogs import read_icmecat
 from planetml_lib.preprocess.solarwind import FEATURES, MAGNETIC_FEATURES
+from planetml_lib.vo.epncore import Observation
 
 NAME = "icme"
 TITLE = "ICME detection in solar-wind in-situ data: ResUNet++ vs. the Nguyen et al. (2019) baseline"
+#: What the catalogue is about, in EPN-TAP terms (planetml publish).
+OBSERVATION = Observation(
+    "Sun", "star", "OMNI", "OMNI2 (Wind, ACE): magnetic field and plasma",
+    "phys.magField#phys.density#phys.veloc#phys.temperature", "interplanetary medium",
+)
 #: Trained on every shipped series (OMNI 1998-2018, STEREO-B 2013-2014, STEREO-A 2019 at 1 h): for user data.
 SHIPPED_MODELS = {"all inputs": DATA_DIR / "models" / "icme_resunetpp1d"}
 #: Trained on OMNI 1998-2016 only, with their held-out scores on the test years and spacecraft.

@@ -45,9 +45,14 @@ from planetml_lib.train.adversarial import generate_pairs, train_gan
 from planetml_lib.train.augment import AugmentedTiles
 from planetml_lib.train.loop import fit, predict_batches, seeded
 from planetml_lib.train.systems import DiceBCELoss, iou_loss
+from planetml_lib.vo.epncore import Observation
 
 NAME = "mars_mounds"
 TITLE = "Mars mounds from a DTM or an image (UNet, with and without GAN-made tiles; simulated)"
+#: What the catalogue is about, in EPN-TAP terms (planetml publish).
+OBSERVATION = Observation(
+    "Mars", "planet", "Mars Reconnaissance Orbiter", "HiRISE/CTX DTM", "pos.bodyrc.alt", "surface",
+)
 KIND = Kind.RASTER_OBJECTS
 METRIC_LEVELS = ("pixel", "object")  # the ``level`` column of evaluate()
 SHIPPED_MODELS = {"dtm": DATA_DIR / "models" / "mars_mounds_unet_dtm",

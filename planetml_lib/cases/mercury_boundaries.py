@@ -76,9 +76,12 @@ from planetml_lib.train.active import run_active_learning
 from planetml_lib.train.loop import fit, seeded
 from planetml_lib.train.systems import class_weights_from_labels
 from planetml_lib.viz.regions import plot_regions
+from planetml_lib.vo.epncore import Observation
 
 NAME = "mercury_boundaries"
 TITLE = "Mercury's bow shock and magnetopause from MESSENGER magnetometer data (CNN+LSTM, 5 regions)"
+#: What the catalogue is about, in EPN-TAP terms (planetml publish).
+OBSERVATION = Observation("Mercury", "planet", "MESSENGER", "MAG", "phys.magField", "magnetosphere")
 KIND = Kind.INTERVAL_EVENTS
 METRIC_LEVELS = ("sample", "sample_postprocessed", "crossing")  # the ``level`` column of evaluate()
 LABEL = "region"

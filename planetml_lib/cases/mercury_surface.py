@@ -48,9 +48,12 @@ from planetml_lib.models.surface_units import (
     source_scale,
 )
 from planetml_lib.simulate.mercury_surface import WAVELENGTHS, simulate_surface_cube
+from planetml_lib.vo.epncore import Observation
 
 NAME = "mercury_surface"
 TITLE = "Mercury surface units from MASCS VIRS spectra (ICA, UMAP, clustering with k by statistics; SIMULATED cubes)"
+#: What the catalogue is about, in EPN-TAP terms (planetml publish).
+OBSERVATION = Observation("Mercury", "planet", "MESSENGER", "MASCS VIRS", "phys.reflectance", "surface")
 KIND = Kind.MAP_UNITS
 METRIC_LEVELS = ("cell",)
 SHIPPED_MODELS = {}

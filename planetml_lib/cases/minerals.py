@@ -48,9 +48,12 @@ from planetml_lib.preprocess.mineralogy import (
 )
 from planetml_lib.preprocess.spectra import GRID_NM, NORMALISE_AT_NM, prepare_spectra
 from planetml_lib.train.loop import fit, predict_batches, seeded
+from planetml_lib.vo.epncore import Observation
 
 NAME = "minerals"
 TITLE = "Minerals from reflectance spectra: presence, modal abundance and chemistry (RELAB, 1-D CNN ensemble)"
+#: What the catalogue is about, in EPN-TAP terms (planetml publish).
+OBSERVATION = Observation("Minerals", "sample", "RELAB", "RELAB spectrometers", "phys.reflectance", "")
 KIND = Kind.TABLE_ROWS
 METRIC_LEVELS = ("presence", "abundance", "chemistry")  # the ``level`` column of evaluate()
 SHIPPED_MODELS = {"spectra": DATA_DIR / "models" / "minerals_spectranet1d"}

@@ -26,9 +26,14 @@ from planetml_lib.cases.solarwind_detection import (
     predict,
     read_input,
 )
+from planetml_lib.vo.epncore import Observation
 
 NAME = "solarwind_tutorial"
 TITLE = "Tutorial: ICME samples in STEREO solar wind with a small 1-D CNN (train STEREO-B, test STEREO-A)"
+#: What the catalogue is about, in EPN-TAP terms (planetml publish).
+OBSERVATION = Observation(
+    "Sun", "star", "STEREO", "IMPACT, PLASTIC", "phys.magField#phys.density#phys.veloc", "interplanetary medium",
+)
 SHIPPED_MODELS = {}  # the tutorial trains its own
 
 

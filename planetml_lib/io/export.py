@@ -1,6 +1,6 @@
 """Write event catalogues for other tools, and read them back.
 
-Three formats, chosen from the file suffix:
+Three formats chosen from the file suffix, and two more by name (``format=``):
 
 * ``.csv``: one row per event, times as ISO 8601 UTC strings with a trailing
   ``Z`` (``2019-03-15T09:00:00.000Z``, so every tool reads them as UTC), all
@@ -9,7 +9,12 @@ Three formats, chosen from the file suffix:
   as ISO 8601 strings, ``start``/``end`` tagged with UCDs ``time.start`` and
   ``time.end`` (for TOPCAT, the VO and HELIO tools);
 * ``.txt``: AMDA / SPIDER time table, ``#`` header lines then one
-  ``start end`` line per event (labels and extras are not kept).
+  ``start end`` line per event (labels and extras are not kept);
+* ``format="amda_votable"``: AMDA's time table as a VOTable (``Start Time`` and
+  ``Stop Time`` fields, ISO times, UCDs ``time.start``/``time.end``), the form AMDA
+  exports and imports;
+* ``format="epntap"``: an EPN-TAP 2.0 ``epn_core`` VOTable (see
+  :mod:`planetml_lib.vo.epncore`); it needs the catalogue's ``observation``.
 
 All times are UTC; only the CSV marks it (VOTable and AMDA keep the forms
 their tools expect). :func:`read_catalog` reads times with or without ``Z``.
@@ -31,6 +36,8 @@ from planetml_lib.io.atomic import atomic_write
 from planetml_lib.io.tables import build_events, parse_times, read_table, require_columns
 
 SUFFIXES = {".csv": "csv", ".xml": "votable", ".vot": "votable", ".txt": "amda"}
+#: Formats given by name only (their files are VOTables too).
+NAMED_FORMATS = ("amda_votable", "epntap")
 #: Columns read back as times (besides any other column, which stays as read).
 TIME_COLUMNS = ("start", "end", "mo_start")
 _REQUIRED = ("start", "end", "label")
@@ -40,10 +47,10 @@ _UCDS = {"start": "time.start", "end": "time.end"}
 def _format(path: Path, format: str | None) -> str:
     """Return the format name from ``format`` or the file suffix."""
     fmt = format or SUFFIXES.get(path.suffix.lower())
-    if fmt not in SUFFIXES.values():
+    if fmt not in (*SUFFIXES.values(), *NAMED_FORMATS):
         raise PlanetMLError(
-            f"{path}: unknown catalogue format {format or path.suffix!r}; "
-            f"use a suffix of {sorted(SUFFIXES)} or format= one of {sorted(set(SUFFIXES.values()))}"
+            f"{path}: unknown catalogue format {format or path.suffix!r}; use a suffix of "
+            f"{sorted(SUFFIXES)} or format= one of {sorted({*SUFFIXES.values(), *NAMED_FORMATS})}"
         )
     return fmt
 
@@ -91,15 +98,34 @@ def _write_amda(events: pd.DataFrame, tmp: Path, name: str) -> None:
     tmp.write_text("\n".join(header + lines.tolist()) + "\n")
 
 
+#: AMDA's time-table VOTable: field ID, name and UCD of the start and stop times.
+_AMDA_FIELDS = {"start": ("TimeIntervalStart", "Start Time", "time.start"),
+                "end": ("TimeIntervalStop", "Stop Time", "time.end")}
+
+
+def _write_amda_votable(events: pd.DataFrame, tmp: Path, name: str) -> None:
+    table = Table({_AMDA_FIELDS[c][0]: _iso(events[c]).to_numpy(dtype="S23") for c in ("start", "end")})
+    document = votable.from_table(table)
+    resource_table = document.get_first_table()
+    resource_table.name = name
+    resource_table.description = f"{len(events)} events ({', '.join(sorted(events['label'].astype(str).unique()))})"
+    for field, column in zip(resource_table.fields, ("start", "end"), strict=True):
+        _, field.name, field.ucd = _AMDA_FIELDS[column]
+        field.xtype = "dateTime"
+    votable.writeto(document, str(tmp))
+
+
 _WRITERS: dict[str, Callable[[pd.DataFrame, Path, str], None]] = {
     "csv": _write_csv,
     "votable": _write_votable,
     "amda": _write_amda,
+    "amda_votable": _write_amda_votable,
 }
 
 
-def write_catalog(events: pd.DataFrame, path: str | os.PathLike, format: str | None = None) -> Path:
-    """Write events to CSV, VOTable or an AMDA/SPIDER time table, atomically.
+def write_catalog(events: pd.DataFrame, path: str | os.PathLike, format: str | None = None,
+                  observation=None) -> Path:
+    """Write events to CSV, VOTable, an AMDA/SPIDER time table or EPN-TAP rows, atomically.
 
     Parameters
     ----------
@@ -107,9 +133,11 @@ def write_catalog(events: pd.DataFrame, path: str | os.PathLike, format: str | N
         Events contract: ``start``, ``end`` (datetime64), ``label`` and extras.
     path : str or os.PathLike
         Output file; parent folders are created.
-    format : {"csv", "votable", "amda"}, optional
+    format : {"csv", "votable", "amda", "amda_votable", "epntap"}, optional
         Overrides the format implied by the suffix (``.csv``, ``.xml``/``.vot``,
         ``.txt``).
+    observation : planetml_lib.vo.epncore.Observation, optional
+        What the events are about (a case's ``OBSERVATION``); needed by ``"epntap"`` only.
 
     Returns
     -------
@@ -132,9 +160,19 @@ def write_catalog(events: pd.DataFrame, path: str | os.PathLike, format: str | N
             f"{path}: events must be a pandas DataFrame, got {type(events).__name__}"
         )
     require_columns(events, _REQUIRED, f"{path}: events")
+    if fmt == "epntap":
+        return _write_epntap(events, path, observation)
     with atomic_write(path) as tmp:
         _WRITERS[fmt](events, tmp, path.stem)
     return path
+
+
+def _write_epntap(events, path, observation):
+    from planetml_lib.vo.epncore import Observation, to_epncore, write_epncore
+
+    if not isinstance(observation, Observation):
+        raise PlanetMLError(f"{path}: format='epntap' needs observation= (a case's OBSERVATION)")
+    return write_epncore(to_epncore(events, observation), path, name=path.stem)
 
 
 def _read_votable(path: Path) -> pd.DataFrame:
@@ -158,6 +196,19 @@ def _read_amda(path: Path) -> pd.DataFrame:
     return table.assign(label="event")
 
 
+def _read_amda_votable(path: Path) -> pd.DataFrame:
+    frame = _read_votable(path)
+    names = {_AMDA_FIELDS[c][0]: c for c in ("start", "end")}
+    require_columns(frame, list(names), path)
+    return frame.rename(columns=names).assign(label="event")
+
+
+def _read_epntap(path: Path) -> pd.DataFrame:
+    from planetml_lib.vo.epncore import epncore_to_events, read_epncore
+
+    return epncore_to_events(read_epncore(path))
+
+
 def read_catalog(path: str | os.PathLike, format: str | None = None) -> pd.DataFrame:
     """Read a catalogue written by :func:`write_catalog` back to the events contract.
 
@@ -169,7 +220,7 @@ def read_catalog(path: str | os.PathLike, format: str | None = None) -> pd.DataF
     ----------
     path : str or os.PathLike
         ``.csv``, ``.xml``/``.vot`` or ``.txt`` file.
-    format : {"csv", "votable", "amda"}, optional
+    format : {"csv", "votable", "amda", "amda_votable", "epntap"}, optional
         Overrides the format implied by the suffix.
 
     Returns
@@ -179,7 +230,8 @@ def read_catalog(path: str | os.PathLike, format: str | None = None) -> pd.DataF
     """
     path = Path(path)
     fmt = _format(path, format)
-    readers = {"csv": lambda p: read_table(p, []), "votable": _read_votable, "amda": _read_amda}
+    readers = {"csv": lambda p: read_table(p, []), "votable": _read_votable, "amda": _read_amda,
+               "amda_votable": _read_amda_votable, "epntap": _read_epntap}
     frame = readers[fmt](path)
     require_columns(frame, _REQUIRED, path)
     for name in TIME_COLUMNS:
