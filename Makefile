@@ -6,7 +6,7 @@ VENV   ?= .venv
 PORT   ?= 8888
 BIN    := $(VENV)/bin
 
-.PHONY: run test docs lock clean chromium lint-dockerfile test-image
+.PHONY: run test docs lock clean chromium vo-packages vo-server lint-dockerfile test-image
 
 # The environment is rebuilt only when the lock files or pyproject.toml change.
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
@@ -29,8 +29,17 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-liberation; \
 	  else echo "make: /usr/bin/chromium is missing: sudo apt-get install chromium"; exit 1; fi; }
 
+# GAVO DaCHS (PostgreSQL, pgsphere) and STILTS for the EPN-TAP tests: packages only, each test run
+# starts a throwaway DaCHS of its own (Debian; installing needs root). See docs/virtual_observatory.md.
+vo-packages:
+	bash tools/vo_server.sh install
+
+# Install and start the system DaCHS on http://127.0.0.1:8080, for `planetml publish`.
+vo-server:
+	bash tools/vo_server.sh start
+
 # The tutorial notebooks run inside tests/test_book.py, which builds the book (make docs).
-test: $(VENV)/.installed-test chromium
+test: $(VENV)/.installed-test chromium vo-packages
 	$(BIN)/ruff check planetml_lib tests benchmarks tools docs
 	PLANETML_FAST=1 $(BIN)/python -m pytest -p no:cacheprovider
 

@@ -158,6 +158,26 @@ def _cmd_predict(args):
     print(f"{len(result[1])} {spec.noun} written to {case.write_output(result, args.output)}")
 
 
+def _cmd_publish(args):
+    _require_files([args.catalog])
+    from planetml_lib.cases import get_case
+    from planetml_lib.cases.kinds import kind_spec
+    from planetml_lib.vo.dachs import publish
+    from planetml_lib.vo.epncore import to_epncore, write_epncore
+
+    case = get_case(args.case)
+    catalogue = kind_spec(case.KIND).read(args.catalog)
+    rows = to_epncore(catalogue, case.OBSERVATION, model=args.model_name or case.NAME, simulated=args.simulated)
+    if args.votable:
+        print(f"{len(rows)} EPN-TAP rows written to {write_epncore(rows, args.votable)}")
+        return
+    provenance = " (from SIMULATED data)" if args.simulated else ""
+    table = publish(rows, args.schema or f"planetml_{case.NAME}", f"PlanetML: {case.TITLE}{provenance}",
+                    f"{len(rows)} granules that PlanetML's {case.NAME} case found{provenance}; written from "
+                    f"{args.catalog.name}.", subject=args.subject)
+    print(f"{len(rows)} rows published as {table}; query it with TAP at the DaCHS server (planetml.vo.search_epntap)")
+
+
 def _positive_float(text):
     """argparse type: a number above zero."""
     try:
@@ -245,6 +265,23 @@ def build_parser():
                           help="score even data the model was trained on (labelled 'training')")
     evaluate.add_argument("--output", type=Path, help="also write the metrics table to this CSV file")
     evaluate.set_defaults(func=_cmd_evaluate)
+
+    publish = sub.add_parser(
+        "publish", help="publish a catalogue as an EPN-TAP table in GAVO DaCHS (make vo-server)",
+        description="Convert a catalogue written by `planetml predict` to EPN-TAP 2.0 rows and serve them as "
+                    "<schema>.epn_core from the DaCHS that $GAVOSETTINGS names (else the system's; see "
+                    "docs/virtual_observatory.md). With --votable, only write the rows as a VOTable.")
+    publish.add_argument("case", help="science case whose catalogue it is (see `planetml cases`)")
+    publish.add_argument("--catalog", type=Path, required=True, help="catalogue written by `planetml predict`")
+    publish.add_argument("--schema", help="DaCHS schema of the table (default: planetml_<case>)")
+    publish.add_argument("--model-name", help="model named in the rows and their group (default: the case name)")
+    publish.add_argument("--simulated", action="store_true",
+                         help="the catalogue was made from simulated data (every row and the title say so)")
+    publish.add_argument("--subject", default="planetary-science",
+                         choices=("planetary-science", "solar-physics", "solar-system-astronomy"),
+                         help="the service's subject (EPN-TAP asks for one of these)")
+    publish.add_argument("--votable", type=Path, help="write the EPN-TAP rows to this VOTable instead of publishing")
+    publish.set_defaults(func=_cmd_publish)
     return parser
 
 
