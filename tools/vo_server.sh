@@ -15,7 +15,7 @@ install_packages() {
     exit 1
   fi
   apt-get update -q
-  apt-get install -y -q postgresql postgresql-15-pgsphere
+  apt-get install -y -q postgresql-15-pgsphere   # brings PostgreSQL 15 where it is missing
   # pgsphere 1.2.0 fails to create on current PostgreSQL 15 security releases ("commutator operator @> is
   # already the commutator of operator <@"): drop COMMUTATOR/NEGATOR from its two obsolete @ operators on smoc.
   sed -i "/backwards-compatible operators for GAVO DaCHS/,/^-- debugging/{/COMMUTATOR = '@>',/d;/NEGATOR    = '!<@',/d}" \
