@@ -9,6 +9,7 @@ For tests, benchmarks and a workshop laptop: nothing touches the system's Postgr
 """
 
 import glob
+import grp
 import os
 import shutil
 import socket
@@ -65,8 +66,12 @@ class LocalDachs:
         self._previous_settings = None
 
     def _settings(self):
+        # DaCHS gives its folders to the group "gavo" (made by Debian's package); a user outside it
+        # runs a throwaway instance with their own group instead (checked with such a user).
+        own_group = grp.getgrgid(os.getegid()).gr_name
+        group = [] if os.geteuid() == 0 else [f"gavoGroup: {own_group}", f"group: {own_group}"]
         return "\n".join([
-            "[general]", f"rootDir: {self.root / 'dachs'}",
+            "[general]", f"rootDir: {self.root / 'dachs'}", *group,
             "[web]", f"serverPort: {self.web_port}", "bindAddress: 127.0.0.1", f"serverURL: {self.server_url}",
             "[ivoa]", "authority: planetml.local", ""])
 
