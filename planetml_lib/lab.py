@@ -19,6 +19,7 @@ import os
 import secrets
 import shutil
 import sys
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -34,6 +35,8 @@ DEFAULT_IP = "127.0.0.1"
 TOKEN_VARIABLES = ("PLANETML_TOKEN", "JUPYTER_TOKEN")
 NO_TOKEN_VARIABLE = "PLANETML_NO_TOKEN"
 HUB_TOKEN_VARIABLE = "JUPYTERHUB_API_TOKEN"
+#: ``PLANETML_VO=1`` starts an EPN-TAP service beside the lab, on ``$PLANETML_VO_PORT`` (default 8080).
+VO_VARIABLE, VO_PORT_VARIABLE, DEFAULT_VO_PORT = "PLANETML_VO", "PLANETML_VO_PORT", 8080
 SINGLEUSER = "jupyterhub-singleuser"
 #: Opens shipped notebooks unmodified whatever the platform's Python patch version (see lab_contents).
 CONTENTS_MANAGER = "planetml_lib.lab_contents.NotebookContentsManager"
@@ -218,7 +221,33 @@ def start_lab(port=None, root_dir=None, ip=None, base_url=None, open_browser=Fal
     if not settings.single_user:
         refuse_busy_port(ip or DEFAULT_IP, settings.port)
     _announce(settings, ip, root_dir)
+    if os.environ.get(VO_VARIABLE) == "1":
+        _, environ = start_vo_service(environ, ip)
     os.execve(command[0], command, environ)
+
+
+def start_vo_service(environ, ip=None):
+    """Start a DaCHS EPN-TAP service beside the lab (``PLANETML_VO=1``, as in the image); return it
+    and the lab's environment with its ``GAVOSETTINGS``, so ``planetml publish`` and ``vo.publish``
+    reach it.
+
+    It listens on ``$PLANETML_VO_PORT`` (default 8080) at the lab's address, keeps its files in
+    ``planetml-vo`` of the temporary folder, and lives as long as the container (the lab replaces
+    this process, so nothing stops it before); it is meant for the image, where each container
+    starts with an empty temporary folder.
+    """
+    from planetml_lib.vo.instance import LocalDachs
+
+    port = int(os.environ.get(VO_PORT_VARIABLE, DEFAULT_VO_PORT))
+    root = Path(tempfile.gettempdir()) / "planetml-vo"
+    if root.exists():
+        raise PlanetMLError(f"{root} exists: an EPN-TAP service already ran here; stop it and remove the folder, "
+                            f"or unset {VO_VARIABLE}")
+    root.mkdir()
+    service = LocalDachs(root=root, web_port=port, bind_address=ip or DEFAULT_IP).start()
+    print(f"PlanetML: EPN-TAP service (GAVO DaCHS) at {service.tap_url}; `planetml publish` reaches it from the "
+          f"lab's terminals, elsewhere with GAVOSETTINGS={os.environ['GAVOSETTINGS']}", flush=True)
+    return service, {**environ, "GAVOSETTINGS": os.environ["GAVOSETTINGS"]}
 
 
 def health_url(environ=None):

@@ -4,6 +4,7 @@ throwaway GAVO DaCHS that publishes real catalogues and answers pyvo and STILTS 
 import io
 import os
 import subprocess
+import urllib.request
 
 import geopandas as gpd
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 from astropy.io import votable
 from shapely.geometry import box
 
-from planetml_lib import cli
+from planetml_lib import cli, lab
 from planetml_lib.cases import get_case
 from planetml_lib.errors import PlanetMLError
 from planetml_lib.io.catalogs import read_icmecat, read_philpott
@@ -21,7 +22,7 @@ from planetml_lib.vo import LocalDachs, Observation, epncore_to_events, publish,
 from planetml_lib.vo.client import epntap_query
 from planetml_lib.vo.dachs import resource_descriptor
 from planetml_lib.vo.epncore import CORE, EPNTAP_UTYPE, to_epncore, write_epncore
-from planetml_lib.vo.instance import _START_TIMEOUT_S
+from planetml_lib.vo.instance import _START_TIMEOUT_S, _free_port
 
 PACKAGE_DATA = os.path.join(os.path.dirname(cli.__file__), "data")
 ICME = get_case("icme").OBSERVATION
@@ -181,3 +182,16 @@ def test_planetml_publish_serves_a_predicted_catalogue(dachs, tmp_path, capsys):
     assert "3 rows published as predicted.epn_core" in capsys.readouterr().out
     got = search_epntap(dachs.tap_url, "predicted.epn_core", provenance="SIMULATED")
     assert len(got) == 3 and set(got["model"]) == {"icme"}
+
+
+def test_planetml_vo_starts_a_service_beside_the_lab(monkeypatch):
+    port = _free_port()
+    monkeypatch.setenv("PLANETML_VO_PORT", str(port))
+    service, environ = lab.start_vo_service({"JUPYTER_TOKEN": "x"})
+    try:
+        assert environ == {"JUPYTER_TOKEN": "x", "GAVOSETTINGS": os.environ["GAVOSETTINGS"]}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/tap/availability", timeout=30) as answer:
+            assert b"available>true" in answer.read()
+    finally:
+        service.stop()
+    assert "GAVOSETTINGS" not in os.environ

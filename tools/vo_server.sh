@@ -3,13 +3,16 @@
 #   bash tools/vo_server.sh install   packages only: PostgreSQL with pgsphere, DaCHS, STILTS (the tests and
 #                                     planetml_lib.vo.LocalDachs start throwaway instances of their own)
 #   bash tools/vo_server.sh start     install, then serve the system DaCHS on http://127.0.0.1:8080
+# VO_WITHOUT_STILTS=1 leaves STILTS (and its Java) out: the image needs DaCHS only.
 # See docs/virtual_observatory.md.
 set -euo pipefail
 action="${1:-start}"
 export DEBIAN_FRONTEND=noninteractive
 
 install_packages() {
-  if command -v dachs >/dev/null && command -v stilts >/dev/null; then return; fi
+  local packages=(gavodachs2-server stilts)
+  [ "${VO_WITHOUT_STILTS:-0}" = 1 ] && packages=(gavodachs2-server)
+  if command -v dachs >/dev/null && { [ "${#packages[@]}" = 1 ] || command -v stilts >/dev/null; }; then return; fi
   if [ "$(id -u)" != 0 ]; then
     echo "vo-server: DaCHS is not installed; as root: apt-get install gavodachs2-server stilts (see docs/virtual_observatory.md)"
     exit 1
@@ -22,7 +25,7 @@ install_packages() {
     /usr/share/postgresql/15/extension/pg_sphere--1.2.0.sql
   # The DaCHS package's install script creates its database: PostgreSQL must run first (no systemd here).
   pg_lsclusters -h | while read -r version cluster _; do pg_ctlcluster "$version" "$cluster" start || true; done
-  apt-get install -y -q gavodachs2-server stilts
+  apt-get install -y -q "${packages[@]}"
 }
 
 start_server() {

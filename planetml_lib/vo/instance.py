@@ -54,13 +54,15 @@ class LocalDachs:
     """A DaCHS with its own PostgreSQL, started by :meth:`start` and removed by :meth:`stop`.
 
     While it runs, ``GAVOSETTINGS`` names its settings, so ``dachs`` commands and
-    :func:`~planetml_lib.vo.dachs.publish` act on it.
+    :func:`~planetml_lib.vo.dachs.publish` act on it. The web server listens on ``web_port``
+    (a free one by default) at ``bind_address``; PostgreSQL only ever on 127.0.0.1.
     """
 
-    def __init__(self, root=None):
+    def __init__(self, root=None, web_port=None, bind_address="127.0.0.1"):
         dachs_command()
         self.root = Path(root or tempfile.mkdtemp(prefix="planetml-dachs-"))
-        self.pg_port, self.web_port = _free_port(), _free_port()
+        self.pg_port, self.web_port = _free_port(), web_port or _free_port()
+        self.bind_address = bind_address
         self.server_url = f"http://127.0.0.1:{self.web_port}"
         self.tap_url = f"{self.server_url}/tap"
         self._previous_settings = None
@@ -72,7 +74,8 @@ class LocalDachs:
         group = [] if os.geteuid() == 0 else [f"gavoGroup: {own_group}", f"group: {own_group}"]
         return "\n".join([
             "[general]", f"rootDir: {self.root / 'dachs'}", *group,
-            "[web]", f"serverPort: {self.web_port}", "bindAddress: 127.0.0.1", f"serverURL: {self.server_url}",
+            "[web]", f"serverPort: {self.web_port}", f"bindAddress: {self.bind_address}",
+            f"serverURL: {self.server_url}",
             "[ivoa]", "authority: planetml.local", ""])
 
     def _start_postgres(self):
