@@ -278,8 +278,7 @@ def build_parser():
     publish.add_argument("--simulated", action="store_true",
                          help="the catalogue was made from simulated data (every row and the title say so)")
     publish.add_argument("--subject", default="planetary-science",
-                         choices=("planetary-science", "solar-physics", "solar-system-astronomy"),
-                         help="the service's subject (EPN-TAP asks for one of these)")
+                         help="the service's subject, one of EPN-TAP's keywords (default: planetary-science)")
     publish.add_argument("--votable", type=Path, help="write the EPN-TAP rows to this VOTable instead of publishing")
     publish.set_defaults(func=_cmd_publish)
     return parser

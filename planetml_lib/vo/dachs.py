@@ -15,10 +15,8 @@ import subprocess
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-import pandas as pd
-
 from planetml_lib.errors import PlanetMLError
-from planetml_lib.vo.epncore import CORE, OPTIONAL
+from planetml_lib.vo.epncore import CORE, OPTIONAL, votable_datatype
 
 #: Optional EPN-TAP columns that DaCHS's mixin declares for us (the rest of OPTIONAL are ours).
 MIXIN_OPTIONAL = ("target_region", "time_scale")
@@ -27,14 +25,6 @@ _SCHEMA = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _OURS = [c for c in OPTIONAL if c.name not in MIXIN_OPTIONAL]
 #: Subjects EPN-TAP services must give one of.
 SUBJECTS = ("planetary-science", "solar-physics", "solar-system-astronomy")
-
-
-def _sql_type(series):
-    if pd.api.types.is_bool_dtype(series):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(series):
-        return "bigint"
-    return "double precision" if pd.api.types.is_numeric_dtype(series) else "text"
 
 
 def _column(name, sql_type, ucd="", unit="", description=""):
@@ -58,7 +48,7 @@ def resource_descriptor(rows, schema, title, description, subject="planetary-sci
     frame_type = "body" if (rows["spatial_frame_type"] == "body").any() else "none"
     known = {c.name for c in CORE} | {c.name for c in OPTIONAL}
     ours = [_column(c.name, _SQL_TYPES[c.datatype], c.ucd, c.unit, c.description) for c in _OURS]
-    extras = [_column(name, _sql_type(rows[name])) for name in rows.columns if name not in known]
+    extras = [_column(name, _SQL_TYPES[votable_datatype(rows[name])]) for name in rows.columns if name not in known]
     return "\n".join([
         f'<resource schema="{schema}" resdir=".">',
         f'  <meta name="title">{escape(title)}</meta>',

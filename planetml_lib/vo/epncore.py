@@ -246,7 +246,8 @@ def to_epncore(catalogue, observation, *, model="", simulated=False, created=Non
     return pd.concat([core, _extras(frame, used)], axis=1)
 
 
-def _datatype(series):
+def votable_datatype(series):
+    """The VOTable datatype of a column of rows: boolean, long, double or char."""
     if pd.api.types.is_bool_dtype(series):
         return "boolean"
     if pd.api.types.is_integer_dtype(series):
@@ -265,7 +266,7 @@ def write_epncore(table, path, name="epn_core"):
         raise PlanetMLError(f"{path}: not EPN-TAP rows, columns {missing} are missing (use to_epncore)")
     frame = table.reset_index(drop=True).copy()
     for column in frame.columns:
-        if _datatype(frame[column]) == "char":
+        if votable_datatype(frame[column]) == "char":
             frame[column] = frame[column].fillna("").astype(str).to_numpy(dtype=str)
     document = votable.from_table(Table.from_pandas(frame))
     resource_table = document.get_first_table()
