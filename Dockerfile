@@ -32,8 +32,10 @@ ENV VIRTUAL_ENV=/opt/planetml \
 # GAVO DaCHS with PostgreSQL and pgsphere, for the EPN-TAP service that PLANETML_VO=1 starts beside
 # JupyterLab (docs/virtual_observatory.md); tools/vo_server.sh handles the Debian traps.
 COPY tools/vo_server.sh /tmp/vo_server.sh
-RUN VO_WITHOUT_STILTS=1 bash /tmp/vo_server.sh install \
- && pg_lsclusters -h | while read -r version cluster _; do pg_ctlcluster "$version" "$cluster" stop; done \
+# The system cluster the package needed is dropped: PLANETML_VO's service makes its own.
+RUN VO_MINIMAL=1 bash /tmp/vo_server.sh install \
+ && pg_lsclusters -h | while read -r version cluster _; do pg_dropcluster --stop "$version" "$cluster"; done \
+ && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /tmp/vo_server.sh
 
 # The dependencies, from the same lock as make and Binder: the large layer that rarely changes.
