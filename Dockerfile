@@ -29,15 +29,6 @@ ENV VIRTUAL_ENV=/opt/planetml \
     PATH=/opt/planetml/bin:$PATH \
     HOME=/home/jovyan
 
-# GAVO DaCHS with PostgreSQL and pgsphere, for the EPN-TAP service that PLANETML_VO=1 starts beside
-# JupyterLab (docs/virtual_observatory.md); tools/vo_server.sh handles the Debian traps.
-COPY tools/vo_server.sh /tmp/vo_server.sh
-# The system cluster the package needed is dropped: PLANETML_VO's service makes its own.
-RUN VO_MINIMAL=1 bash /tmp/vo_server.sh install \
- && pg_lsclusters -h | while read -r version cluster _; do pg_dropcluster --stop "$version" "$cluster"; done \
- && apt-get clean \
- && rm -rf /var/lib/apt/lists/* /tmp/vo_server.sh
-
 # The dependencies, from the same lock as make and Binder: the large layer that rarely changes.
 # g++ and make build KT17 from source and are purged in the same layer. JUPYTERHUB_VERSION (empty:
 # none) adds the Hub's jupyterhub-singleuser, for platforms that spawn this image from JupyterHub.
@@ -74,7 +65,7 @@ WORKDIR /home/jovyan
 # first notebook and dashboard page of every container; numba keeps what it compiles in NUMBA_CACHE_DIR.
 ENV NUMBA_CACHE_DIR=/home/jovyan/.cache/numba
 RUN python -c "import matplotlib.font_manager, numpy; from planetml_lib.models.surface_units import embed; embed(numpy.random.default_rng(0).random((60, 3)))"
-EXPOSE 8888 8866 8080
+EXPOSE 8888 8866
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s CMD ["python3", "-m", "planetml_lib.lab"]
 ENTRYPOINT ["tini", "--"]
 CMD ["planetml", "lab", "--ip", "0.0.0.0", "--notebook-dir", "/home/jovyan"]

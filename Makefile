@@ -53,7 +53,7 @@ lint-dockerfile: $(VENV)/.installed-test
 	$(BIN)/hadolint Dockerfile
 
 # Build the Dockerfile with buildah and check the image end to end (no Docker engine needed):
-# root, 38 GB free disk, about 13 minutes. See docs/platforms.md.
+# root, 30 GB free disk, about 5 minutes. See docs/platforms.md.
 test-image:
 	bash tools/test_image.sh
 

@@ -227,14 +227,14 @@ def start_lab(port=None, root_dir=None, ip=None, base_url=None, open_browser=Fal
 
 
 def start_vo_service(environ, ip=None):
-    """Start a DaCHS EPN-TAP service beside the lab (``PLANETML_VO=1``, as in the image); return it
+    """Start a DaCHS EPN-TAP service beside the lab (``PLANETML_VO=1``); return it
     and the lab's environment with its ``GAVOSETTINGS``, so ``planetml publish`` and ``vo.publish``
     reach it.
 
     It listens on ``$PLANETML_VO_PORT`` (default 8080) at the lab's address, keeps its files in
     ``planetml-vo`` of the temporary folder, and lives as long as the container (the lab replaces
-    this process, so nothing stops it before); it is meant for the image, where each container
-    starts with an empty temporary folder.
+    this process, so nothing stops it before): it is meant for a container or a session's machine,
+    which starts with an empty temporary folder.
     """
     from planetml_lib.vo.instance import LocalDachs
 
